@@ -1,0 +1,264 @@
+//! Configuration: built-in defaults, then an optional TOML file, then `TIANZHANG_*`
+//! environment variables (`__` separates sections: `TIANZHANG_AUTH__ACCESS_TOKEN_TTL_SECS`),
+//! then command-line flags. Secrets are wrapped in [`Secret`] so that neither logs nor `Debug`
+//! output ever show them.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::db::DatabaseUrl;
+
+/// Environment variables read by the test suites, not by the server.
+const ENV_NOT_FOR_THE_SERVER: [&str; 2] = ["config", "test_postgres_url"];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Folder for the embedded database and the photo blobs.
+    pub data_dir: PathBuf,
+    /// `postgres://...` for PostgreSQL; unset means SQLite in `data_dir`.
+    pub database_url: Option<Secret>,
+    pub database_max_connections: u32,
+    pub listen: SocketAddr,
+    /// HTTP worker threads; unset means one per CPU core.
+    pub workers: Option<usize>,
+    pub log_format: LogFormat,
+    /// Take the client address from `Forwarded`/`X-Forwarded-For` (only behind a trusted
+    /// reverse proxy, since clients can set these headers themselves).
+    pub behind_proxy: bool,
+    pub auth: AuthConfig,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl_secs: u64,
+    /// Long enough for a field chief to work offline for weeks and still sync.
+    pub refresh_token_ttl_secs: u64,
+    /// An HS256 signing key of at least 32 bytes. Unset means a key generated on first start
+    /// and kept in the database, shared by every instance.
+    pub signing_secret: Option<Secret>,
+    pub login_failure_window_secs: u64,
+    pub login_max_failures_per_user: u32,
+    pub login_max_failures_per_address: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    pub json_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            database_max_connections: 8,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            workers: None,
+            log_format: LogFormat::Text,
+            behind_proxy: false,
+            auth: AuthConfig::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            issuer: "tianzhang".to_owned(),
+            audience: "tianzhang-api".to_owned(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            signing_secret: None,
+            login_failure_window_secs: 15 * 60,
+            login_max_failures_per_user: 5,
+            login_max_failures_per_address: 30,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            json_body_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// Values given on the command line; they win over every other source.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Parse(#[from] Box<figment::Error>),
+}
+
+impl Config {
+    /// Loads the layered configuration and checks it.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(ConfigError::MissingFile(file.to_owned()));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let env = Env::prefixed("TIANZHANG_").split("__").filter(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            !ENV_NOT_FOR_THE_SERVER.iter().any(|k| key.starts_with(k))
+        });
+        let config: Config = figment
+            .merge(env)
+            .merge(Serialized::globals(overrides))
+            .extract()
+            .map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The database this configuration names: the URL if given, else SQLite in `data_dir`.
+    pub fn database(&self) -> DatabaseUrl {
+        match &self.database_url {
+            Some(url) => DatabaseUrl::parse(url.expose()),
+            None => DatabaseUrl::sqlite_in(&self.data_dir),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |what: &str| Err(ConfigError::Invalid(what.to_owned()));
+        if self.auth.access_token_ttl_secs == 0 || self.auth.refresh_token_ttl_secs == 0 {
+            return invalid("token lifetimes must be positive");
+        }
+        if self.auth.access_token_ttl_secs >= self.auth.refresh_token_ttl_secs {
+            return invalid("access tokens must expire before refresh tokens");
+        }
+        if let Some(secret) = &self.auth.signing_secret
+            && secret.expose().len() < 32
+        {
+            return invalid("auth.signing_secret must be at least 32 bytes");
+        }
+        if self.database_max_connections == 0 {
+            return invalid("database_max_connections must be at least 1");
+        }
+        if self.limits.json_body_bytes < 1024 {
+            return invalid("limits.json_body_bytes must be at least 1024");
+        }
+        Ok(())
+    }
+}
+
+/// A string that must not be logged: `Debug` and `Display` print `***`.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[cfg(test)]
+// figment's test jail returns its own (large) error type.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_embedded_and_local() {
+        let config = Config::default();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database(), DatabaseUrl::sqlite_in(Path::new("data")));
+        config.validate().unwrap();
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let config = Config {
+            database_url: Some(Secret::new("postgres://u:hunter2@h/db")),
+            auth: AuthConfig {
+                signing_secret: Some(Secret::new("x".repeat(40))),
+                ..AuthConfig::default()
+            },
+            ..Config::default()
+        };
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("hunter2"));
+        assert!(!debug.contains(&"x".repeat(40)));
+    }
+
+    #[test]
+    fn file_then_environment_then_flags() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "t.toml",
+                "listen = \"127.0.0.1:9000\"\ndata_dir = \"from-file\"\n[auth]\naccess_token_ttl_secs = 60\n",
+            )?;
+            jail.set_env("TIANZHANG_DATA_DIR", "from-env");
+            jail.set_env("TIANZHANG_AUTH__ACCESS_TOKEN_TTL_SECS", "120");
+            jail.set_env("TIANZHANG_TEST_POSTGRES_URL", "postgres://ignored");
+            let overrides = Overrides {
+                listen: Some(SocketAddr::from(([127, 0, 0, 1], 9100))),
+                ..Overrides::default()
+            };
+            let config = Config::load(Some(Path::new("t.toml")), &overrides).unwrap();
+            assert_eq!(config.data_dir, PathBuf::from("from-env"));
+            assert_eq!(config.auth.access_token_ttl_secs, 120);
+            assert_eq!(config.listen.port(), 9100);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_weak_secrets_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "lisen = \"127.0.0.1:9000\"\n")?;
+            assert!(Config::load(Some(Path::new("t.toml")), &Overrides::default()).is_err());
+            jail.create_file("u.toml", "[auth]\nsigning_secret = \"short\"\n")?;
+            let err = Config::load(Some(Path::new("u.toml")), &Overrides::default());
+            assert!(matches!(err, Err(ConfigError::Invalid(_))));
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,236 @@
+//! Test support: a real Tianzhang server on a random loopback port, on its own database.
+//!
+//! Every test gets a fresh database: an SQLite file in a temporary folder by default, or,
+//! when `TIANZHANG_TEST_POSTGRES_URL` names a PostgreSQL server, a database cloned from a
+//! migrated template (see [`db`]).
+
+// Test support fails the test that uses it when set-up goes wrong: panicking is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod db;
+pub mod fixtures;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::Deserialize;
+use serde_json::Value;
+use tianzhang_server::auth::{Role, Scope, password};
+use tianzhang_server::config::{Config, Secret};
+use tianzhang_server::state::AppState;
+use tianzhang_server::users::NewUser;
+use tianzhang_server::users::repo as users_repo;
+use tianzhang_server::{server, telemetry};
+
+pub use db::TestDb;
+
+/// Builds a [`TestApp`] with adjusted configuration.
+pub struct TestAppBuilder {
+    db: Option<Arc<TestDb>>,
+    tweak: Box<dyn FnOnce(&mut Config)>,
+}
+
+impl TestAppBuilder {
+    /// Changes the configuration before the server starts.
+    pub fn config(mut self, tweak: impl FnOnce(&mut Config) + 'static) -> Self {
+        self.tweak = Box::new(tweak);
+        self
+    }
+
+    /// Runs on the database of another test app, as a second instance would.
+    pub fn sharing_database_of(mut self, other: &TestApp) -> Self {
+        self.db = Some(Arc::clone(&other.db));
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        telemetry::init(tianzhang_server::config::LogFormat::Text);
+        let db = match self.db {
+            Some(db) => db,
+            None => Arc::new(TestDb::new().await),
+        };
+        let mut config = Config {
+            data_dir: db.data_dir().to_owned(),
+            database_url: Some(Secret::new(db.url())),
+            database_max_connections: 4,
+            workers: Some(1),
+            ..Config::default()
+        };
+        (self.tweak)(&mut config);
+        let state = server::prepare(config).await.expect("server prepares");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let address = format!("http://{}", listener.local_addr().expect("local address"));
+        let server = server::run(state.clone(), listener).expect("server starts");
+        let handle = server.handle();
+        tokio::spawn(server);
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            state,
+            db,
+            handle,
+        }
+    }
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// The server's own state: tests use it to arrange data directly.
+    pub state: AppState,
+    db: Arc<TestDb>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let stop = self.handle.stop(false);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(stop);
+        }
+    }
+}
+
+/// A user created for a test, with the password it was created with.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+}
+
+/// An OAuth token response.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Tokens {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: u64,
+    pub refresh_token: String,
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            db: None,
+            tweak: Box::new(|_| {}),
+        }
+    }
+
+    /// A server with default configuration and the fixture regions.
+    pub async fn spawn() -> TestApp {
+        let app = Self::builder().spawn().await;
+        app.seed_regions().await;
+        app
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    /// A request carrying `token` as its bearer token.
+    pub fn authed(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        self.request(method, path).bearer_auth(token)
+    }
+
+    /// Adds the fixture regions (see [`fixtures`]).
+    pub async fn seed_regions(&self) {
+        fixtures::seed_regions(&self.state.db).await;
+    }
+
+    /// Creates a user directly in the database. The region is the fixture region for the
+    /// role unless one is given.
+    pub async fn create_user(&self, role: Role, region: Option<&str>) -> TestUser {
+        let region = region
+            .map(str::to_owned)
+            .or_else(|| fixtures::home_region(role).map(str::to_owned));
+        let username = format!(
+            "{}-{}",
+            role.as_str(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let password = format!("pw-{username}-secret");
+        let new = NewUser {
+            username: username.clone(),
+            display_name: None,
+            password: password.clone(),
+            role,
+            region_code: region,
+        };
+        let hash = password::hash(&password).expect("hash");
+        let row = self
+            .state
+            .db
+            .write(move |conn| {
+                users_repo::add(conn, &new, &hash, &Scope::Everything)
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+            })
+            .await
+            .expect("create test user");
+        TestUser {
+            id: row.id,
+            username,
+            password,
+            role,
+        }
+    }
+
+    pub async fn login(&self, user: &TestUser) -> Tokens {
+        let response = self
+            .request(Method::POST, "/api/v1/auth/login")
+            .json(&serde_json::json!({"username": user.username, "password": user.password}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "login of {}",
+            user.username
+        );
+        response.json().await.expect("token response")
+    }
+
+    /// Creates a user of `role` in its fixture region and signs them in.
+    pub async fn signed_in(&self, role: Role) -> (TestUser, Tokens) {
+        let user = self.create_user(role, None).await;
+        let tokens = self.login(&user).await;
+        (user, tokens)
+    }
+}
+
+/// Asserts that a response is a problem document with `status` and `code`, and returns it.
+pub async fn expect_problem(response: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status, "status of {}", response.url());
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "content type {content_type}"
+    );
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body: Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["code"], code, "problem {body}");
+    assert_eq!(body["status"], status.as_u16());
+    assert_eq!(body["type"], format!("urn:tianzhang:problem:{code}"));
+    assert_eq!(
+        body["request_id"].as_str(),
+        request_id.as_deref(),
+        "request id in body and header"
+    );
+    body
+}
