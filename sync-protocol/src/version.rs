@@ -69,6 +69,9 @@ mod tests {
         let ancient = VersionRange { min: 1, max: 1 };
         let future = VersionRange { min: 2, max: 2 };
         assert!(ancient.negotiate(future).is_err());
-        assert_eq!(VersionRange::SUPPORTED.negotiate(VersionRange::SUPPORTED), Ok(PROTOCOL_MAX));
+        assert_eq!(
+            VersionRange::SUPPORTED.negotiate(VersionRange::SUPPORTED),
+            Ok(PROTOCOL_MAX)
+        );
     }
 }
