@@ -131,10 +131,16 @@ impl ApiError {
 
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error as Diesel};
         match error {
             DbError::Pool(_) | DbError::Connect(_) => {
                 tracing::error!(%error, "database unavailable");
                 ApiError::Unavailable
+            }
+            // Features check uniqueness first and answer with their own code; this catches
+            // the race where a concurrent request inserted the same key in between.
+            DbError::Query(Diesel::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                ApiError::conflict("conflict", "a record with the same key was just created")
             }
             other => ApiError::Internal(other.into()),
         }

@@ -56,6 +56,9 @@ impl Database {
         drop(manager.connect()?);
         let pool = Pool::builder()
             .max_size(max_connections)
+            // A PostgreSQL connection can die with its server or the network; check it before
+            // use. An SQLite connection is a file handle and does not, so skip the round trip.
+            .test_on_check_out(url.backend() == Backend::Postgres)
             .connection_timeout(Duration::from_secs(10))
             .error_handler(Box::new(connection::LogConnectErrors))
             .build(manager)?;
