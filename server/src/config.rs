@@ -55,6 +55,8 @@ pub struct AuthConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     pub json_body_bytes: usize,
+    /// The largest parcel-list upload (a zipped Shapefile or a GeoJSON file).
+    pub import_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -99,6 +101,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             json_body_bytes: 256 * 1024,
+            import_bytes: 512 * 1024 * 1024,
         }
     }
 }

@@ -75,6 +75,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    #[error("the parcel list has problems; nothing was imported")]
+    ImportRefused(Box<crate::parcels::import::ImportReport>),
     #[error("too many attempts; retry in {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("the service is temporarily unavailable")]
@@ -103,6 +105,7 @@ impl ApiError {
             ApiError::RouteNotFound => "route_not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict { code, .. } => code,
+            ApiError::ImportRefused(_) => "import_refused",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
@@ -172,6 +175,10 @@ pub struct Problem {
     /// Per-field messages for `validation_failed`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For `import_refused`: the import report, with every problem by feature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub report: Option<serde_json::Value>,
 }
 
 impl Problem {
@@ -184,6 +191,7 @@ impl Problem {
             code: code.to_owned(),
             request_id: request_id::current(),
             errors: Vec::new(),
+            report: None,
         }
     }
 
@@ -218,7 +226,9 @@ impl ResponseError for ApiError {
             ApiError::MalformedJson(_) | ApiError::InvalidQuery(_) | ApiError::InvalidPath(_) => {
                 StatusCode::BAD_REQUEST
             }
-            ApiError::InvalidBody(_) | ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::InvalidBody(_) | ApiError::Validation(_) | ApiError::ImportRefused(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unauthenticated(_)
@@ -239,8 +249,10 @@ impl ResponseError for ApiError {
             tracing::error!(error = ?cause, "internal error");
         }
         let mut problem = Problem::new(self.status_code(), self.code(), self.detail());
-        if let ApiError::Validation(errors) = self {
-            problem.errors.clone_from(errors);
+        match self {
+            ApiError::Validation(errors) => problem.errors.clone_from(errors),
+            ApiError::ImportRefused(report) => problem.report = serde_json::to_value(report).ok(),
+            _ => {}
         }
         let mut response = problem.into_response();
         let headers = response.headers_mut();

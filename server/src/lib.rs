@@ -5,11 +5,14 @@
 //! `error`, `http` (infrastructure). See docs/architecture.md.
 
 pub mod auth;
+pub mod campaigns;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod http;
+pub mod parcels;
 pub mod regions;
 pub mod server;
 pub mod sessions;

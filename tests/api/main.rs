@@ -5,8 +5,10 @@
 
 mod authorization;
 mod errors;
+mod imports;
 mod openapi;
 mod operations;
+mod parcels;
 mod regions;
 mod sessions;
 mod tokens;

@@ -9,6 +9,8 @@
 
 pub mod db;
 pub mod fixtures;
+pub mod parcels;
+pub mod shapefile;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -1,6 +1,8 @@
 //! The `tianzhang` command line: serve, migrate, and the administration an operator does
 //! from a shell (users, regions, signing keys).
 
+mod campaigns;
+mod import;
 mod keys;
 mod regions;
 mod users;
@@ -13,6 +15,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, Overrides};
+use crate::demo::DemoLoad;
 use crate::{server, telemetry};
 
 #[derive(Debug, Parser)]
@@ -43,6 +46,10 @@ enum Command {
         /// Address to listen on [env: TIANZHANG_LISTEN] [default: 127.0.0.1:8080]
         #[arg(long, value_name = "ADDR:PORT")]
         listen: Option<SocketAddr>,
+        /// On an empty database, load the Jinxian 2023 demo (regions, campaign, parcels and
+        /// one user per role) and print the demo logins
+        #[arg(long)]
+        demo: bool,
     },
     /// Apply pending database migrations and exit
     Migrate,
@@ -55,6 +62,16 @@ enum Command {
     Region {
         #[command(subcommand)]
         command: regions::RegionCommand,
+    },
+    /// Manage campaigns
+    Campaign {
+        #[command(subcommand)]
+        command: campaigns::CampaignCommand,
+    },
+    /// Import data: parcel lists (Shapefile or GeoJSON)
+    Import {
+        #[command(subcommand)]
+        command: import::ImportCommand,
     },
     /// Manage the keys that sign access tokens
     Keys {
@@ -78,7 +95,7 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let listen = match &cli.command {
-        Command::Serve { listen } => *listen,
+        Command::Serve { listen, .. } => *listen,
         _ => None,
     };
     let overrides = Overrides {
@@ -90,7 +107,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(config.log_format);
 
     match cli.command {
-        Command::Serve { .. } => serve(config).await,
+        Command::Serve { demo, .. } => serve(config, demo).await,
         Command::Migrate => {
             let db = server::open_database(&config).await?;
             let applied = db.migrate().await?;
@@ -99,6 +116,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User { command } => users::run(command, &config).await,
         Command::Region { command } => regions::run(command, &config).await,
+        Command::Campaign { command } => campaigns::run(command, &config).await,
+        Command::Import { command } => import::run(command, &config).await,
         Command::Keys { command } => keys::run(command, &config).await,
         Command::Openapi => {
             println!(
@@ -110,9 +129,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    if demo {
+        load_demo(&config).await?;
+    }
     // The bound address, not the configured one: port 0 picks a free port.
     let address = listener.local_addr()?;
     let state = server::prepare(config).await?;
@@ -121,6 +143,26 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "Tianzhang listening on http://{address}"
     );
     server::run(state, listener)?.await?;
+    Ok(())
+}
+
+async fn load_demo(config: &Config) -> anyhow::Result<()> {
+    let db = migrated_database(config).await?;
+    match crate::demo::load_into_empty(&db).await? {
+        DemoLoad::Skipped => {
+            eprintln!("The database already has regions: the demo was not loaded.");
+        }
+        DemoLoad::Loaded { users, parcels } => {
+            eprintln!("Loaded the Jinxian 2023 demo: {parcels} parcels. Demo logins:");
+            for user in users {
+                let region = user.region_code.as_deref().unwrap_or("whole installation");
+                eprintln!(
+                    "  {:<14} password {:<20} {} ({region})",
+                    user.username, user.password, user.role
+                );
+            }
+        }
+    }
     Ok(())
 }
 

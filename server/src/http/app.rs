@@ -9,7 +9,7 @@ use utoipa_actix_web::AppExt;
 
 use super::{errors, health, observe, openapi};
 use crate::state::AppState;
-use crate::{regions, sessions, users};
+use crate::{campaigns, parcels, regions, sessions, users};
 
 /// The OpenAPI document, serialised once at start-up.
 #[derive(Clone)]
@@ -29,6 +29,9 @@ fn api_v1() -> utoipa_actix_web::scope::Scope<
         .configure(sessions::handlers::configure)
         .configure(regions::handlers::configure)
         .configure(users::handlers::configure)
+        .configure(campaigns::handlers::configure)
+        .configure(parcels::handlers::configure)
+        .configure(parcels::import::handlers::configure)
         .route("/openapi.json", web::get().to(serve_openapi))
 }
 
@@ -56,6 +59,7 @@ pub fn build_app(
     >,
 > {
     let json_limit = state.config.limits.json_body_bytes;
+    let import_limit = state.config.limits.import_bytes;
     App::new()
         .into_utoipa_app()
         .app_data(state)
@@ -63,6 +67,7 @@ pub fn build_app(
         .app_data(errors::json_config(json_limit))
         .app_data(errors::query_config())
         .app_data(errors::path_config())
+        .app_data(web::PayloadConfig::new(import_limit))
         .configure(health::configure)
         .service(api_v1())
         .default_service(web::to(errors::route_not_found))

@@ -1,0 +1,99 @@
+//! Parcel-list fixtures: a campaign in the fixture county, and small GBK Shapefiles in the
+//! CGCS2000 Gauss-Krüger zone 39 (EPSG:4527) the way county offices hand them out.
+
+use tianzhang_server::campaigns::SourceList;
+use tianzhang_server::campaigns::model::{CampaignSpec, Deadline, Phase, PhaseKind};
+use tianzhang_server::campaigns::repo as campaigns_repo;
+
+use crate::TestApp;
+use crate::fixtures::COUNTY;
+use crate::shapefile::{Layer, Shape, field};
+
+/// What ArcGIS writes into the .prj of EPSG:4527.
+pub const ZONE_39_PRJ: &str = "PROJCS[\"CGCS2000_3_Degree_GK_Zone_39\",GEOGCS[\"GCS_China_Geodetic_Coordinate_System_2000\",DATUM[\"D_China_2000\",SPHEROID[\"CGCS2000\",6378137.0,298.257222101]],PRIMEM[\"Greenwich\",0.0],UNIT[\"Degree\",0.0174532925199433]],PROJECTION[\"Gauss_Kruger\"],PARAMETER[\"False_Easting\",39500000.0],PARAMETER[\"False_Northing\",0.0],PARAMETER[\"Central_Meridian\",117.0],PARAMETER[\"Scale_Factor\",1.0],PARAMETER[\"Latitude_Of_Origin\",0.0],UNIT[\"Meter\",1.0]]";
+
+/// The south-west corner of parcel slot `i`: 100 m squares, 300 m apart, near Jinxian.
+pub fn slot(i: usize) -> (f64, f64) {
+    (39_431_400.0 + 300.0 * i as f64, 3_142_970.0)
+}
+
+/// A 100 m × 100 m parcel in slot `i`, clockwise as Shapefile exteriors are.
+pub fn square_parcel(i: usize) -> Shape {
+    let (x, y) = slot(i);
+    Shape::Polygon(vec![vec![
+        (x, y),
+        (x, y + 100.0),
+        (x + 100.0, y + 100.0),
+        (x + 100.0, y),
+        (x, y),
+    ]])
+}
+
+/// One row of a list: patch code, village (code or name), land class, declared m², shape.
+pub struct Row {
+    pub code: &'static str,
+    pub village: &'static str,
+    pub land_class: &'static str,
+    pub area_m2: &'static str,
+    pub shape: Shape,
+}
+
+/// An outflow list as a county hands it out: GBK text, Chinese field names, a .cpg and a .prj.
+pub fn outflow_list(rows: Vec<Row>) -> Layer {
+    let mut layer = Layer::new(
+        encoding_rs::GBK,
+        vec![
+            field("图斑编号", b'C', 30, 0),
+            field("ZLDWDM", b'C', 19, 0),
+            field("来源", b'C', 20, 0),
+            field("地类", b'C', 20, 0),
+            field("问题类型", b'C', 40, 0),
+            field("TBMJ", b'N', 14, 2),
+        ],
+    )
+    .cpg("GBK")
+    .prj(ZONE_39_PRJ);
+    for row in rows {
+        layer = layer.record(
+            row.shape,
+            &[
+                row.code,
+                row.village,
+                "耕地流出",
+                row.land_class,
+                "耕地改林地",
+                row.area_m2,
+            ],
+        );
+    }
+    layer
+}
+
+/// A campaign in the fixture county with outflow cases due on 2023-08-25; returns its id.
+pub async fn create_campaign(app: &TestApp, name: &str) -> String {
+    let spec = CampaignSpec {
+        name: name.to_owned(),
+        county_code: COUNTY.to_owned(),
+        phases: vec![Phase {
+            kind: PhaseKind::Rectification,
+            starts_on: date(2023, 7, 29),
+            ends_on: date(2023, 8, 20),
+        }],
+        deadlines: vec![Deadline {
+            source_list: SourceList::FarmlandOutflow,
+            due_on: date(2023, 8, 25),
+        }],
+        targets: Vec::new(),
+        field_mapping: None,
+    };
+    app.state
+        .db
+        .write(move |conn| campaigns_repo::add(conn, &spec).map_err(|e| anyhow::anyhow!("{e}")))
+        .await
+        .expect("create campaign")
+        .id
+}
+
+fn date(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
