@@ -288,3 +288,127 @@ fn configuration_comes_from_a_file_and_the_environment() {
     ok(&output);
     assert!(dir.path().join("from-env/tianzhang.sqlite3").is_file());
 }
+
+#[test]
+fn serve_demo_loads_jinxian_once_and_prints_the_logins() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--demo"])
+        .current_dir(dir.path())
+        .env("TIANZHANG_LISTEN", "127.0.0.1:0")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let lines: Vec<String> = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|line| !line.contains("listening on"))
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = lines.join("\n");
+    assert!(
+        text.contains("Loaded the Jinxian 2023 demo: 2510 parcels"),
+        "{text}"
+    );
+    for login in ["demo-chief", "demo-reviewer", "demo-auditor", "demo-admin"] {
+        assert!(text.contains(&format!("{login}-2023")), "{text}");
+    }
+    let users = ok(&tianzhang(dir.path(), &["user", "list"], None));
+    assert_eq!(users.lines().count(), 4, "{users}");
+}
+
+const CAMPAIGN_TOML: &str = r#"
+name = "试点"
+county_code = "360124"
+[[phases]]
+kind = "rectification"
+starts_on = "2023-07-29"
+ends_on = "2023-08-20"
+[field_mapping]
+default_source_list = "satellite_enforcement"
+"#;
+
+fn geojson_list(land_class: &str) -> String {
+    serde_json::json!({
+        "type": "FeatureCollection",
+        "features": [{
+            "type": "Feature",
+            "properties": {"图斑编号": "WP-1", "村名": "民和村", "地类": land_class},
+            "geometry": {"type": "Polygon", "coordinates": [[[116.30, 28.40], [116.301, 28.40], [116.301, 28.401], [116.30, 28.401], [116.30, 28.40]]]}
+        }]
+    })
+    .to_string()
+}
+
+#[test]
+fn campaigns_and_parcel_lists_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&tianzhang(
+        dir.path(),
+        &["region", "add", "--code", "360124", "--name", "进贤县"],
+        None,
+    ));
+    ok(&tianzhang(
+        dir.path(),
+        &[
+            "region",
+            "add",
+            "--code",
+            "360124100",
+            "--name",
+            "民和镇",
+            "--parent",
+            "360124",
+        ],
+        None,
+    ));
+    ok(&tianzhang(
+        dir.path(),
+        &[
+            "region",
+            "add",
+            "--code",
+            "360124100201",
+            "--name",
+            "民和村",
+            "--parent",
+            "360124100",
+        ],
+        None,
+    ));
+    std::fs::write(dir.path().join("campaign.toml"), CAMPAIGN_TOML).unwrap();
+    let created = ok(&tianzhang(
+        dir.path(),
+        &["campaign", "add", "campaign.toml"],
+        None,
+    ));
+    assert!(created.contains("created campaign 试点"), "{created}");
+    std::fs::write(dir.path().join("list.geojson"), geojson_list("一般耕地")).unwrap();
+
+    let import = ["import", "parcels", "list.geojson", "--campaign", "试点"];
+    let dry = ok(&tianzhang(
+        dir.path(),
+        &[&import[..], &["--dry-run"]].concat(),
+        None,
+    ));
+    assert!(dry.contains("dry run, nothing written"), "{dry}");
+    assert!(dry.contains("1 new, 0 changed, 0 unchanged"), "{dry}");
+    let first = ok(&tianzhang(dir.path(), &import, None));
+    assert!(first.contains("imported: 1 features"), "{first}");
+    assert!(first.contains("EPSG:4326"), "{first}");
+    let again = ok(&tianzhang(dir.path(), &import, None));
+    assert!(again.contains("0 new, 0 changed, 1 unchanged"), "{again}");
+
+    std::fs::write(dir.path().join("list.geojson"), geojson_list("旱地")).unwrap();
+    let refused = tianzhang(dir.path(), &import, None);
+    assert!(!refused.status.success());
+    let out = String::from_utf8_lossy(&refused.stdout);
+    assert!(
+        out.contains("feature 1 (WP-1) land_class: unknown land class \"旱地\""),
+        "{out}"
+    );
+}

@@ -4,6 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tianzhang_server::auth::Role;
 use tianzhang_tests::fixtures::{OTHER_VILLAGE, VILLAGE};
+use tianzhang_tests::parcels::create_campaign;
 use tianzhang_tests::{TestApp, Tokens};
 
 /// Who calls: nobody, or a signed-in user of a role in the role's fixture region.
@@ -50,6 +51,36 @@ async fn every_role_against_every_endpoint() {
         tokens.push((who, t));
     }
     let target = app.create_user(Role::FieldChief, Some(OTHER_VILLAGE)).await;
+    let campaign = create_campaign(&app, "matrix").await;
+    let list = json!({
+        "type": "FeatureCollection",
+        "features": [{
+            "type": "Feature",
+            "properties": {"patch_code": "M-1", "village_code": VILLAGE, "source_list": "restoration", "land_class": "一般耕地"},
+            "geometry": {"type": "Polygon", "coordinates": [[[116.30, 28.40], [116.301, 28.40], [116.301, 28.401], [116.30, 28.401], [116.30, 28.40]]]}
+        }]
+    });
+    let admin = tokens.last().and_then(|(_, t)| t.clone()).unwrap();
+    let imported = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/campaigns/{campaign}/imports"),
+            &admin.access_token,
+        )
+        .json(&list)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(imported.status(), StatusCode::OK);
+    let page: Value = app
+        .authed(Method::GET, "/api/v1/parcels", &admin.access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let parcel = page["items"][0]["id"].as_str().unwrap().to_owned();
 
     let table = [
         endpoint(Method::GET, "/healthz", None, [200; 5]),
@@ -114,6 +145,49 @@ async fn every_role_against_every_endpoint() {
                 json!({"username": "matrix-new", "password": "a good long password", "role": "admin"}),
             ),
             [401, 403, 403, 403, 201],
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/campaigns",
+            None,
+            [401, 200, 200, 200, 200],
+        ),
+        endpoint(
+            Method::GET,
+            &format!("/api/v1/campaigns/{campaign}"),
+            None,
+            [401, 200, 200, 200, 200],
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/campaigns",
+            Some(json!({"name": "new", "county_code": "360124", "phases": []})),
+            [401, 403, 403, 403, 201],
+        ),
+        // A dry run, so that every allowed call sees the same database.
+        endpoint(
+            Method::POST,
+            &format!("/api/v1/campaigns/{campaign}/imports?dry_run=true"),
+            Some(list.clone()),
+            [401, 403, 403, 403, 200],
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/parcels",
+            None,
+            [401, 200, 200, 200, 200],
+        ),
+        endpoint(
+            Method::GET,
+            &format!("/api/v1/parcels/{parcel}"),
+            None,
+            [401, 200, 200, 200, 200],
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/parcels/locate?lon=116.3005&lat=28.4005",
+            None,
+            [401, 200, 200, 200, 200],
         ),
     ];
 

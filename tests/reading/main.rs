@@ -6,7 +6,6 @@
 
 mod folders;
 mod geojson;
-mod read_speed;
 mod shapefile_encoding;
 mod shapefile_errors;
 mod shapefile_geometry;

@@ -61,7 +61,6 @@ CREATE TABLE parcels (
     UNIQUE (campaign_id, patch_code)
 );
 CREATE INDEX parcels_region_path ON parcels (region_path);
-CREATE INDEX parcels_generation ON parcels (generation);
 
 -- What each import changed in a parcel, field by field, old and new.
 CREATE TABLE parcel_history (

@@ -12,4 +12,4 @@ pub mod throttle;
 pub use caller::Caller;
 pub use keys::{AccessClaims, KeyRing};
 pub use role::{Role, UnknownRole};
-pub use scope::Scope;
+pub use scope::{Scope, path_range};

@@ -36,12 +36,27 @@ impl Scope {
         }
     }
 
+    /// The half-open range `[low, high)` of paths inside the scope, for an indexed range scan
+    /// (a `LIKE 'prefix%'` uses no index on SQLite, nor on PostgreSQL without a C collation).
+    /// Paths hold digits and slashes only: replacing the final `/` of the prefix by `0`, the
+    /// next character, gives the first string after every path that starts with it.
+    pub fn path_range(&self) -> Option<(String, String)> {
+        self.path_prefix().map(path_range)
+    }
+
     pub fn region_code(&self) -> Option<&str> {
         match self {
             Scope::Everything => None,
             Scope::Region { code, .. } => Some(code),
         }
     }
+}
+
+/// See [`Scope::path_range`].
+pub fn path_range(prefix: &str) -> (String, String) {
+    let mut high = prefix.strip_suffix('/').unwrap_or(prefix).to_owned();
+    high.push('0');
+    (prefix.to_owned(), high)
 }
 
 #[cfg(test)]
@@ -61,5 +76,20 @@ mod tests {
         assert!(Scope::Everything.contains_path("/360124/"));
         assert!(Scope::Everything.encloses(&township));
         assert!(!township.encloses(&Scope::Everything));
+        let (low, high) = township.path_range().unwrap();
+        for inside in ["/360124/360124100/", "/360124/360124100/360124100299/"] {
+            assert!(low.as_str() <= inside && inside < high.as_str(), "{inside}");
+        }
+        for outside in [
+            "/360124/",
+            "/360124/360124101/",
+            "/360124/3601241000/",
+            "/360124/36012410/",
+        ] {
+            assert!(
+                !(low.as_str() <= outside && outside < high.as_str()),
+                "{outside}"
+            );
+        }
     }
 }

@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::model::{ParcelHistoryRow, ParcelRow};
-use crate::auth::Scope;
+use crate::auth::{Scope, path_range};
 use crate::campaigns::{LandClass, SourceList};
 use crate::db::DbConn;
 use crate::db::schema::{counters, parcel_history, parcels};
@@ -54,12 +54,13 @@ pub fn list(
     with_geometry: bool,
 ) -> QueryResult<Vec<(ParcelRow, Option<Vec<u8>>)>> {
     let mut query = parcels::table.into_boxed();
-    if let Some(prefix) = scope.path_prefix() {
-        // Paths are built from validated digit codes, so they hold no LIKE wildcards.
-        query = query.filter(parcels::region_path.like(format!("{prefix}%")));
-    }
-    if let Some(prefix) = &filter.region_prefix {
-        query = query.filter(parcels::region_path.like(format!("{prefix}%")));
+    let regions = [scope.path_prefix(), filter.region_prefix.as_deref()];
+    for (low, high) in regions.into_iter().flatten().map(path_range) {
+        query = query.filter(
+            parcels::region_path
+                .ge(low)
+                .and(parcels::region_path.lt(high)),
+        );
     }
     if let Some(campaign) = &filter.campaign_id {
         query = query.filter(parcels::campaign_id.eq(campaign.clone()));

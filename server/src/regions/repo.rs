@@ -96,9 +96,8 @@ pub fn list(
         .order(regions::path.asc())
         .limit(filter.limit)
         .into_boxed();
-    if let Some(prefix) = scope.path_prefix() {
-        // Paths are built from validated digit codes, so they hold no LIKE wildcards.
-        query = query.filter(regions::path.like(format!("{prefix}%")));
+    if let Some((low, high)) = scope.path_range() {
+        query = query.filter(regions::path.ge(low).and(regions::path.lt(high)));
     }
     if let Some(level) = filter.level {
         query = query.filter(regions::level.eq(level.as_str()));

@@ -162,8 +162,8 @@ pub fn list(
         .order(users::username.asc())
         .limit(limit)
         .into_boxed();
-    if let Some(prefix) = scope.path_prefix() {
-        query = query.filter(regions::path.like(format!("{prefix}%")));
+    if let Some((low, high)) = scope.path_range() {
+        query = query.filter(regions::path.ge(low).and(regions::path.lt(high)));
     }
     if let Some(after) = after_username {
         query = query.filter(users::username.gt(after.to_owned()));

@@ -17,6 +17,7 @@ pub use plan::{ImportProblem, VillageDirectory};
 
 use self::apply::{Counts, ImportRecord};
 use self::read::SourceDataset;
+use crate::auth::path_range;
 use crate::campaigns::model::CampaignRow;
 use crate::campaigns::{Campaign, CampaignSpec};
 use crate::db::schema::regions;
@@ -194,9 +195,10 @@ pub async fn import(
 
 /// The villages of a county: (code, name, path).
 fn villages_of(conn: &mut DbConn, county_code: &str) -> QueryResult<VillageDirectory> {
+    let (low, high) = path_range(&format!("/{county_code}/"));
     let rows: Vec<(String, String, String)> = regions::table
         .filter(regions::level.eq("village"))
-        .filter(regions::path.like(format!("/{county_code}/%")))
+        .filter(regions::path.ge(low).and(regions::path.lt(high)))
         .select((regions::code, regions::name, regions::path))
         .load(conn)?;
     Ok(VillageDirectory::new(rows))
