@@ -1,9 +1,9 @@
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Subcommand;
 
-use super::migrated_database;
+use super::{migrated_database, refuse_invalid};
 use crate::campaigns::Campaign;
 use crate::campaigns::model::CampaignSpec;
 use crate::campaigns::repo;
@@ -34,13 +34,7 @@ pub async fn run(command: CampaignCommand, config: &Config) -> anyhow::Result<()
                 serde_json::from_str(&text)
                     .with_context(|| format!("{} is not a campaign", file.display()))?
             };
-            if let Err(errors) = spec.validate() {
-                let text: Vec<String> = errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect();
-                bail!("{}", text.join("; "));
-            }
+            refuse_invalid(spec.validate())?;
             let row = db
                 .write(move |conn| repo::add(conn, &spec).map_err(anyhow::Error::from))
                 .await?;

@@ -166,6 +166,17 @@ async fn load_demo(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Turns field errors into one message, `field: why; field: why`.
+fn refuse_invalid(checked: Result<(), Vec<crate::error::FieldError>>) -> anyhow::Result<()> {
+    checked.map_err(|errors| {
+        let text: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        anyhow::anyhow!("{}", text.join("; "))
+    })
+}
+
 /// Opens the configured database and applies pending migrations, for the admin commands.
 async fn migrated_database(config: &Config) -> anyhow::Result<crate::db::Database> {
     let db = server::open_database(config).await?;

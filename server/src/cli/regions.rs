@@ -1,7 +1,6 @@
-use anyhow::bail;
 use clap::Subcommand;
 
-use super::migrated_database;
+use super::{migrated_database, refuse_invalid};
 use crate::auth::Scope;
 use crate::config::Config;
 use crate::regions::NewRegion;
@@ -33,13 +32,7 @@ pub async fn run(command: RegionCommand, config: &Config) -> anyhow::Result<()> 
                 name,
                 parent_code: parent,
             };
-            if let Err(errors) = new.validate() {
-                let text: Vec<String> = errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect();
-                bail!("{}", text.join("; "));
-            }
+            refuse_invalid(new.validate())?;
             let row = db
                 .write(move |conn| {
                     repo::add(conn, &new, &Scope::Everything).map_err(anyhow::Error::from)

@@ -3,7 +3,7 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::{Context, bail};
 use clap::Subcommand;
 
-use super::migrated_database;
+use super::{migrated_database, refuse_invalid};
 use crate::auth::{Role, Scope, password, refresh};
 use crate::config::Config;
 use crate::users::NewUser;
@@ -51,13 +51,7 @@ pub async fn run(command: UserCommand, config: &Config) -> anyhow::Result<()> {
                 role,
                 region_code: region,
             };
-            if let Err(errors) = new.validate() {
-                let text: Vec<String> = errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect();
-                bail!("{}", text.join("; "));
-            }
+            refuse_invalid(new.validate())?;
             let hash = password::hash(&new.password)?;
             let row = db
                 .write(move |conn| {

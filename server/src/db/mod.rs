@@ -21,6 +21,19 @@ pub use connection::DbConn;
 use connection::Manager;
 pub use url::{Backend, DatabaseUrl};
 
+/// Runs the same code on the backend's own connection type (the vaultwarden `db_run!`
+/// pattern): `on_backend!(conn, |c| query.execute(c))`. The body is compiled once per backend,
+/// so it avoids the per-value boxing of the multi-backend connection; use it for hot loops.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Postgres($c) => $body,
+        }
+    };
+}
+
 /// Failures below the domain: connecting, pooling, running a query or a migration.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -32,6 +45,8 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
     #[error("migration failed: {0}")]
     Migration(String),
+    #[error("the database pool is closed")]
+    Closed,
     #[error("database task did not complete: {0}")]
     Task(#[from] tokio::task::JoinError),
 }
@@ -45,6 +60,9 @@ pub struct Database {
     /// from failing with `SQLITE_BUSY` when a deferred transaction upgrades to a write lock;
     /// PostgreSQL handles concurrent writers itself and never takes this lock.
     sqlite_writer: Arc<Mutex<()>>,
+    /// One permit per pooled connection: callers wait here, asynchronously, rather than
+    /// parking blocking threads on the pool (which costs a thread and a context switch each).
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Database {
@@ -66,6 +84,7 @@ impl Database {
             pool,
             backend: url.backend(),
             sqlite_writer: Arc::new(Mutex::new(())),
+            permits: Arc::new(tokio::sync::Semaphore::new(max_connections as usize)),
         })
     }
 
@@ -90,6 +109,7 @@ impl Database {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        let _permit = self.permit().await?;
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || f(&mut *checkout(&pool)?))
             .await
@@ -103,6 +123,7 @@ impl Database {
         T: Send + 'static,
         E: From<DbError> + From<diesel::result::Error> + Send + 'static,
     {
+        let _permit = self.permit().await?;
         let pool = self.pool.clone();
         let writer = (self.backend == Backend::Sqlite).then(|| Arc::clone(&self.sqlite_writer));
         tokio::task::spawn_blocking(move || {
@@ -115,6 +136,10 @@ impl Database {
         })
         .await
         .map_err(DbError::from)?
+    }
+
+    async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, DbError> {
+        self.permits.acquire().await.map_err(|_| DbError::Closed)
     }
 
     /// Checks that the database answers a trivial query.

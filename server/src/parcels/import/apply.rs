@@ -125,18 +125,21 @@ pub fn apply(
     }
 
     let generation = repo::next_generation(conn)?;
-    for parcel in new {
-        diesel::insert_into(parcels::table)
-            .values((
-                parcels::id.eq(Uuid::now_v7().to_string()),
-                parcels::campaign_id.eq(record.campaign_id),
-                parcels::patch_code.eq(&parcel.patch_code),
-                parcels::version.eq(1_i64),
-                parcels::created_at.eq(now),
-                content_columns(parcel, generation, now),
-            ))
-            .execute(conn)?;
-    }
+    // The hot loop of a county-sized import: on the backend's own connection type.
+    crate::on_backend!(conn, |c| {
+        for parcel in &new {
+            diesel::insert_into(parcels::table)
+                .values((
+                    parcels::id.eq(Uuid::now_v7().to_string()),
+                    parcels::campaign_id.eq(record.campaign_id),
+                    parcels::patch_code.eq(&parcel.patch_code),
+                    parcels::version.eq(1_i64),
+                    parcels::created_at.eq(now),
+                    content_columns(parcel, generation, now),
+                ))
+                .execute(c)?;
+        }
+    });
     for (parcel, stored) in changed {
         let changes = changes(conn, &stored.id, parcel)?;
         let version = stored.version + 1;
