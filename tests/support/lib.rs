@@ -47,7 +47,10 @@ impl TestAppBuilder {
     }
 
     pub async fn spawn(self) -> TestApp {
-        telemetry::init(tianzhang_server::config::LogFormat::Text);
+        // Server logs only on request (`TEST_LOG=1`), so that test output stays readable.
+        if std::env::var_os("TEST_LOG").is_some() {
+            telemetry::init(tianzhang_server::config::LogFormat::Text);
+        }
         let db = match self.db {
             Some(db) => db,
             None => Arc::new(TestDb::new().await),

@@ -21,19 +21,6 @@ pub use connection::DbConn;
 use connection::Manager;
 pub use url::{Backend, DatabaseUrl};
 
-/// Runs the same code on the backend's own connection type (the vaultwarden `db_run!`
-/// pattern): `on_backend!(conn, |c| query.execute(c))`. The body is compiled once per backend,
-/// so it avoids the per-value boxing of the multi-backend connection; use it for hot loops.
-#[macro_export]
-macro_rules! on_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            $crate::db::DbConn::Sqlite($c) => $body,
-            $crate::db::DbConn::Postgres($c) => $body,
-        }
-    };
-}
-
 /// Failures below the domain: connecting, pooling, running a query or a migration.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

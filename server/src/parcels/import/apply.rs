@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -125,28 +125,25 @@ pub fn apply(
     }
 
     let generation = repo::next_generation(conn)?;
-    // The hot loop of a county-sized import: on the backend's own connection type.
-    crate::on_backend!(conn, |c| {
-        for parcel in &new {
-            diesel::insert_into(parcels::table)
-                .values((
-                    parcels::id.eq(Uuid::now_v7().to_string()),
-                    parcels::campaign_id.eq(record.campaign_id),
-                    parcels::patch_code.eq(&parcel.patch_code),
-                    parcels::version.eq(1_i64),
-                    parcels::created_at.eq(now),
-                    content_columns(parcel, generation, now),
-                ))
-                .execute(c)?;
-        }
-    });
+    let rows: Vec<NewParcel<'_>> = new
+        .iter()
+        .map(|parcel| NewParcel {
+            id: Uuid::now_v7().to_string(),
+            campaign_id: record.campaign_id,
+            patch_code: &parcel.patch_code,
+            version: 1,
+            created_at: now,
+            content: ParcelContent::of(parcel, generation, now),
+        })
+        .collect();
+    insert_parcels(conn, &rows)?;
     for (parcel, stored) in changed {
         let changes = changes(conn, &stored.id, parcel)?;
         let version = stored.version + 1;
         diesel::update(parcels::table.find(&stored.id))
             .set((
                 parcels::version.eq(version),
-                content_columns(parcel, generation, now),
+                ParcelContent::of(parcel, generation, now),
             ))
             .execute(conn)?;
         diesel::insert_into(parcel_history::table)
@@ -163,56 +160,90 @@ pub fn apply(
     Ok((import_id, counts))
 }
 
+/// Rows per multi-row INSERT on PostgreSQL: 24 binds each, well under its 65,535.
+const POSTGRES_BATCH: usize = 500;
+
+/// The hot loop of a county-sized import, on each backend's own connection type. SQLite is
+/// fastest with one cached single-row statement per parcel; PostgreSQL with multi-row
+/// statements, which save a round trip per parcel.
+fn insert_parcels(conn: &mut DbConn, rows: &[NewParcel<'_>]) -> QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(c) => {
+            for row in rows {
+                diesel::insert_into(parcels::table).values(row).execute(c)?;
+            }
+        }
+        DbConn::Postgres(c) => {
+            for batch in rows.chunks(POSTGRES_BATCH) {
+                diesel::insert_into(parcels::table)
+                    .values(batch)
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A parcel as first stored.
+#[derive(Insertable)]
+#[diesel(table_name = parcels)]
+struct NewParcel<'a> {
+    id: String,
+    campaign_id: &'a str,
+    patch_code: &'a str,
+    version: i64,
+    created_at: NaiveDateTime,
+    #[diesel(embed)]
+    content: ParcelContent<'a>,
+}
+
 /// The columns an import sets, on insert and on update alike.
-#[allow(clippy::type_complexity)]
-fn content_columns(
-    parcel: &PlannedParcel,
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = parcels, treat_none_as_null = true)]
+struct ParcelContent<'a> {
+    source_list: &'a str,
+    village_code: &'a str,
+    region_path: &'a str,
+    land_class: &'a str,
+    problem_type: &'a str,
+    declared_area_mu: Option<f64>,
+    measured_area_m2: f64,
+    area_mismatch: bool,
+    deadline: Option<NaiveDate>,
+    geometry: &'a [u8],
+    min_lon: f64,
+    min_lat: f64,
+    max_lon: f64,
+    max_lat: f64,
+    attributes: &'a str,
+    content_hash: &'a str,
     generation: i64,
-    now: chrono::NaiveDateTime,
-) -> (
-    diesel::dsl::Eq<parcels::source_list, &'static str>,
-    diesel::dsl::Eq<parcels::village_code, String>,
-    diesel::dsl::Eq<parcels::region_path, String>,
-    diesel::dsl::Eq<parcels::land_class, &'static str>,
-    diesel::dsl::Eq<parcels::problem_type, String>,
-    diesel::dsl::Eq<parcels::declared_area_mu, Option<f64>>,
-    diesel::dsl::Eq<parcels::measured_area_m2, f64>,
-    diesel::dsl::Eq<parcels::area_mismatch, bool>,
-    diesel::dsl::Eq<parcels::deadline, Option<NaiveDate>>,
-    diesel::dsl::Eq<parcels::geometry, Vec<u8>>,
-    (
-        diesel::dsl::Eq<parcels::min_lon, f64>,
-        diesel::dsl::Eq<parcels::min_lat, f64>,
-        diesel::dsl::Eq<parcels::max_lon, f64>,
-        diesel::dsl::Eq<parcels::max_lat, f64>,
-    ),
-    diesel::dsl::Eq<parcels::attributes, String>,
-    diesel::dsl::Eq<parcels::content_hash, String>,
-    diesel::dsl::Eq<parcels::generation, i64>,
-    diesel::dsl::Eq<parcels::updated_at, chrono::NaiveDateTime>,
-) {
-    (
-        parcels::source_list.eq(parcel.source_list.as_str()),
-        parcels::village_code.eq(parcel.village_code.clone()),
-        parcels::region_path.eq(parcel.region_path.clone()),
-        parcels::land_class.eq(parcel.land_class.as_str()),
-        parcels::problem_type.eq(parcel.problem_type.clone()),
-        parcels::declared_area_mu.eq(parcel.declared_area_mu),
-        parcels::measured_area_m2.eq(parcel.measured_area_m2),
-        parcels::area_mismatch.eq(parcel.area_mismatch),
-        parcels::deadline.eq(parcel.deadline),
-        parcels::geometry.eq(parcel.geometry.clone()),
-        (
-            parcels::min_lon.eq(parcel.bounds[0]),
-            parcels::min_lat.eq(parcel.bounds[1]),
-            parcels::max_lon.eq(parcel.bounds[2]),
-            parcels::max_lat.eq(parcel.bounds[3]),
-        ),
-        parcels::attributes.eq(parcel.attributes.clone()),
-        parcels::content_hash.eq(parcel.content_hash.clone()),
-        parcels::generation.eq(generation),
-        parcels::updated_at.eq(now),
-    )
+    updated_at: NaiveDateTime,
+}
+
+impl<'a> ParcelContent<'a> {
+    fn of(parcel: &'a PlannedParcel, generation: i64, now: NaiveDateTime) -> Self {
+        Self {
+            source_list: parcel.source_list.as_str(),
+            village_code: &parcel.village_code,
+            region_path: &parcel.region_path,
+            land_class: parcel.land_class.as_str(),
+            problem_type: &parcel.problem_type,
+            declared_area_mu: parcel.declared_area_mu,
+            measured_area_m2: parcel.measured_area_m2,
+            area_mismatch: parcel.area_mismatch,
+            deadline: parcel.deadline,
+            geometry: &parcel.geometry,
+            min_lon: parcel.bounds[0],
+            min_lat: parcel.bounds[1],
+            max_lon: parcel.bounds[2],
+            max_lat: parcel.bounds[3],
+            attributes: &parcel.attributes,
+            content_hash: &parcel.content_hash,
+            generation,
+            updated_at: now,
+        }
+    }
 }
 
 /// Each changed field with its stored and its new value.
