@@ -401,3 +401,40 @@ async fn bad_uploads_are_refused_clearly() {
     let forbidden = upload(&app, &reviewer, &campaign, zipped(three_parcels()), "").await;
     expect_problem(forbidden, StatusCode::FORBIDDEN, "forbidden").await;
 }
+
+/// More features than one planning chunk (5,000): the first chunks are written before the
+/// problem in the last one is found, and the whole import still leaves nothing behind.
+#[tokio::test]
+async fn a_problem_in_a_late_chunk_rolls_back_the_chunks_already_written() {
+    let app = TestApp::spawn().await;
+    let campaign = create_campaign(&app, "2023 整改").await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let codes: Vec<&'static str> = (0..5_200).map(|i| &*format!("BIG-{i:05}").leak()).collect();
+    let rows: Vec<Row> = codes
+        .iter()
+        .enumerate()
+        .map(|(i, code)| {
+            let (x, y) = (
+                39_431_400.0 + 150.0 * (i % 100) as f64,
+                3_142_970.0 + 150.0 * (i / 100) as f64,
+            );
+            Row {
+                code,
+                village: if i == 5_199 { "无名村" } else { "民和村" },
+                land_class: "一般耕地",
+                area_m2: "10000",
+                shape: Shape::Polygon(vec![vec![
+                    (x, y),
+                    (x, y + 100.0),
+                    (x + 100.0, y + 100.0),
+                    (x + 100.0, y),
+                    (x, y),
+                ]]),
+            }
+        })
+        .collect();
+    let response = upload(&app, &admin, &campaign, zipped(rows), "").await;
+    let body = expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "import_refused").await;
+    assert_eq!(body["report"]["problems"][0]["feature"], 5_200);
+    assert!(parcel_codes(&app, &admin.access_token).await.is_empty());
+}

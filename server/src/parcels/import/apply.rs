@@ -83,81 +83,106 @@ pub fn compare(
     Ok(counts)
 }
 
-/// Writes the plan; returns the import id and the counts. Run inside one transaction.
-pub fn apply(
-    conn: &mut DbConn,
-    record: &ImportRecord<'_>,
-    planned: &[PlannedParcel],
-) -> QueryResult<(String, Counts)> {
-    let stored = stored(conn, record.campaign_id)?;
-    let mut counts = Counts::default();
-    let mut new = Vec::new();
-    let mut changed = Vec::new();
-    for parcel in planned {
-        match stored.get(&parcel.patch_code) {
-            None => new.push(parcel),
-            Some(s) if s.content_hash == parcel.content_hash => counts.unchanged += 1,
-            Some(s) => changed.push((parcel, s)),
-        }
-    }
-    counts.created = new.len();
-    counts.updated = changed.len();
+/// Writes an import chunk by chunk inside the caller's transaction: the import record first
+/// (its counts are filled in by [`Applier::finish`]), then each chunk's new and changed parcels.
+pub struct Applier {
+    stored: HashMap<String, Stored>,
+    import_id: String,
+    generation: i64,
+    now: NaiveDateTime,
+    counts: Counts,
+}
 
-    let import_id = Uuid::now_v7().to_string();
-    let now = Utc::now().naive_utc();
-    diesel::insert_into(parcel_imports::table)
-        .values((
-            parcel_imports::id.eq(&import_id),
-            parcel_imports::campaign_id.eq(record.campaign_id),
-            parcel_imports::file_name.eq(record.file_name),
-            parcel_imports::file_sha256.eq(record.file_sha256),
-            parcel_imports::source_crs.eq(record.source_crs),
-            parcel_imports::text_encoding.eq(record.text_encoding),
-            parcel_imports::imported_by.eq(record.imported_by),
-            parcel_imports::created.eq(count(counts.created)),
-            parcel_imports::updated.eq(count(counts.updated)),
-            parcel_imports::unchanged.eq(count(counts.unchanged)),
-            parcel_imports::imported_at.eq(now),
-        ))
-        .execute(conn)?;
-    if new.is_empty() && changed.is_empty() {
-        return Ok((import_id, counts));
-    }
-
-    let generation = repo::next_generation(conn)?;
-    let rows: Vec<NewParcel<'_>> = new
-        .iter()
-        .map(|parcel| NewParcel {
-            id: Uuid::now_v7().to_string(),
-            campaign_id: record.campaign_id,
-            patch_code: &parcel.patch_code,
-            version: 1,
-            created_at: now,
-            content: ParcelContent::of(parcel, generation, now),
-        })
-        .collect();
-    insert_parcels(conn, &rows)?;
-    for (parcel, stored) in changed {
-        let changes = changes(conn, &stored.id, parcel)?;
-        let version = stored.version + 1;
-        diesel::update(parcels::table.find(&stored.id))
-            .set((
-                parcels::version.eq(version),
-                ParcelContent::of(parcel, generation, now),
-            ))
-            .execute(conn)?;
-        diesel::insert_into(parcel_history::table)
+impl Applier {
+    pub fn start(conn: &mut DbConn, record: &ImportRecord<'_>) -> QueryResult<Self> {
+        let stored = stored(conn, record.campaign_id)?;
+        let import_id = Uuid::now_v7().to_string();
+        let now = Utc::now().naive_utc();
+        diesel::insert_into(parcel_imports::table)
             .values((
-                parcel_history::id.eq(Uuid::now_v7().to_string()),
-                parcel_history::parcel_id.eq(&stored.id),
-                parcel_history::version.eq(version),
-                parcel_history::import_id.eq(&import_id),
-                parcel_history::changes.eq(changes.to_string()),
-                parcel_history::changed_at.eq(now),
+                parcel_imports::id.eq(&import_id),
+                parcel_imports::campaign_id.eq(record.campaign_id),
+                parcel_imports::file_name.eq(record.file_name),
+                parcel_imports::file_sha256.eq(record.file_sha256),
+                parcel_imports::source_crs.eq(record.source_crs),
+                parcel_imports::text_encoding.eq(record.text_encoding),
+                parcel_imports::imported_by.eq(record.imported_by),
+                parcel_imports::created.eq(0_i64),
+                parcel_imports::updated.eq(0_i64),
+                parcel_imports::unchanged.eq(0_i64),
+                parcel_imports::imported_at.eq(now),
             ))
             .execute(conn)?;
+        Ok(Self {
+            stored,
+            import_id,
+            generation: repo::next_generation(conn)?,
+            now,
+            counts: Counts::default(),
+        })
     }
-    Ok((import_id, counts))
+
+    /// Writes one chunk: new parcels are added, changed ones updated with a history entry.
+    pub fn apply(
+        &mut self,
+        conn: &mut DbConn,
+        campaign_id: &str,
+        planned: &[PlannedParcel],
+    ) -> QueryResult<()> {
+        let (generation, now) = (self.generation, self.now);
+        let mut new = Vec::new();
+        let mut changed = Vec::new();
+        for parcel in planned {
+            match self.stored.get(&parcel.patch_code) {
+                None => new.push(NewParcel {
+                    id: Uuid::now_v7().to_string(),
+                    campaign_id,
+                    patch_code: &parcel.patch_code,
+                    version: 1,
+                    created_at: now,
+                    content: ParcelContent::of(parcel, generation, now),
+                }),
+                Some(s) if s.content_hash == parcel.content_hash => self.counts.unchanged += 1,
+                Some(s) => changed.push((parcel, s)),
+            }
+        }
+        self.counts.created += new.len();
+        self.counts.updated += changed.len();
+        insert_parcels(conn, &new)?;
+        for (parcel, stored) in changed {
+            let changes = changes(conn, &stored.id, parcel)?;
+            let version = stored.version + 1;
+            diesel::update(parcels::table.find(&stored.id))
+                .set((
+                    parcels::version.eq(version),
+                    ParcelContent::of(parcel, generation, now),
+                ))
+                .execute(conn)?;
+            diesel::insert_into(parcel_history::table)
+                .values((
+                    parcel_history::id.eq(Uuid::now_v7().to_string()),
+                    parcel_history::parcel_id.eq(&stored.id),
+                    parcel_history::version.eq(version),
+                    parcel_history::import_id.eq(&self.import_id),
+                    parcel_history::changes.eq(changes.to_string()),
+                    parcel_history::changed_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Records the counts; returns the import id and the counts.
+    pub fn finish(self, conn: &mut DbConn) -> QueryResult<(String, Counts)> {
+        diesel::update(parcel_imports::table.find(&self.import_id))
+            .set((
+                parcel_imports::created.eq(count(self.counts.created)),
+                parcel_imports::updated.eq(count(self.counts.updated)),
+                parcel_imports::unchanged.eq(count(self.counts.unchanged)),
+            ))
+            .execute(conn)?;
+        Ok((self.import_id, self.counts))
+    }
 }
 
 /// Rows per multi-row INSERT on PostgreSQL: 24 binds each, well under its 65,535.

@@ -15,11 +15,12 @@ use utoipa::ToSchema;
 pub use mapping::{FieldMapping, ResolvedColumns};
 pub use plan::{ImportProblem, VillageDirectory};
 
-use self::apply::{Counts, ImportRecord};
+use self::apply::{Applier, Counts, ImportRecord};
+use self::plan::{PlannedParcel, Planner};
 use self::read::SourceDataset;
 use crate::auth::path_range;
+use crate::campaigns::Campaign;
 use crate::campaigns::model::CampaignRow;
-use crate::campaigns::{Campaign, CampaignSpec};
 use crate::db::schema::regions;
 use crate::db::{Database, DbConn, DbError};
 use crate::parcels::geodesy::SourceCrs;
@@ -88,6 +89,10 @@ pub enum ImportError {
     Campaign(anyhow::Error),
     #[error("planning failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// The list has problems: the write transaction rolls back. Not an error to callers,
+    /// who get a refused report.
+    #[error("the list has problems")]
+    Refused(Box<Checked>),
 }
 
 impl From<diesel::result::Error> for ImportError {
@@ -102,6 +107,10 @@ pub struct ImportSource {
     pub file_name: String,
     pub file_sha256: String,
 }
+
+/// How many features are planned at a time: large enough to keep both cores busy, small
+/// enough that writing one chunk overlaps planning the next.
+const CHUNK: usize = 5_000;
 
 /// Imports a parcel list into a campaign (see the module documentation).
 pub async fn import(
@@ -120,77 +129,192 @@ pub async fn import(
         .clone()
         .or_else(|| campaign.spec.field_mapping.clone())
         .unwrap_or_default();
-    let spec: CampaignSpec = campaign.spec.clone();
-    let crs = options.crs;
-    let (source, planned) = tokio::task::spawn_blocking(move || {
-        let planned = plan::plan(&source.dataset, &mapping, &spec, &villages, crs);
-        (source, planned)
-    })
-    .await?;
-
     let mut report = ImportReport {
         outcome: ImportOutcome::Refused,
         import_id: None,
         campaign: campaign.spec.name.clone(),
         file_name: source.file_name.clone(),
         file_sha256: source.file_sha256.clone(),
-        source_crs: planned.source_crs.clone(),
+        source_crs: String::new(),
         text_encoding: source.dataset.text_encoding.clone(),
         features: source.dataset.features.len(),
         deleted_records_skipped: source.dataset.deleted_records_skipped,
-        columns: planned.columns.clone(),
+        columns: ResolvedColumns::default(),
         created: 0,
         updated: 0,
         unchanged: 0,
-        area_mismatches: planned
-            .parcels
-            .iter()
-            .filter(|p| p.area_mismatch)
-            .map(|p| AreaMismatch {
-                feature: p.feature,
-                patch_code: p.patch_code.clone(),
-                declared_mu: p.declared_area_mu.unwrap_or_default(),
-                measured_mu: round2(square_metres_to_mu(p.measured_area_m2)),
-            })
-            .collect(),
-        problems: planned.problems.clone(),
+        area_mismatches: Vec::new(),
+        problems: Vec::new(),
     };
-    if !report.problems.is_empty() {
-        report.problems.sort_by_key(|p| p.feature);
-        return Ok(report);
-    }
+    let planner = match Planner::new(
+        &source.dataset,
+        mapping,
+        campaign.spec.clone(),
+        villages,
+        options.crs,
+    ) {
+        Ok(planner) => planner,
+        Err(refusal) => {
+            report.source_crs = refusal.source_crs;
+            report.columns = refusal.columns;
+            report.problems = refusal.problems;
+            return Ok(report);
+        }
+    };
+    report.source_crs = planner.source_crs.clone();
+    report.columns = planner.columns().clone();
 
-    let campaign_id = campaign.id.clone();
-    let parcels = planned.parcels;
-    let counts: Counts = if options.dry_run {
-        report.outcome = ImportOutcome::DryRun;
-        db.read(move |conn| apply::compare(conn, &campaign_id, &parcels).map_err(DbError::from))
-            .await?
+    let outcome = if options.dry_run {
+        dry_run(db, campaign.id, planner, source.dataset).await?
     } else {
-        let (file_name, file_sha256) = (source.file_name, source.file_sha256);
-        let (source_crs, text_encoding) = (report.source_crs.clone(), report.text_encoding.clone());
-        let imported_by = options.imported_by;
-        let (import_id, counts) = db
-            .write(move |conn| {
-                let record = ImportRecord {
-                    campaign_id: &campaign_id,
-                    file_name: &file_name,
-                    file_sha256: &file_sha256,
-                    source_crs: &source_crs,
-                    text_encoding: &text_encoding,
-                    imported_by: &imported_by,
-                };
-                apply::apply(conn, &record, &parcels).map_err(DbError::from)
-            })
-            .await?;
-        report.outcome = ImportOutcome::Imported;
-        report.import_id = Some(import_id);
-        counts
+        let record = OwnedRecord {
+            campaign_id: campaign.id,
+            file_name: source.file_name,
+            file_sha256: source.file_sha256,
+            source_crs: report.source_crs.clone(),
+            text_encoding: report.text_encoding.clone(),
+            imported_by: options.imported_by,
+        };
+        let written = db
+            .write(move |conn| write_pipelined(conn, &record, &planner, &source.dataset))
+            .await;
+        match written {
+            Err(ImportError::Refused(checked)) => *checked,
+            other => other?,
+        }
     };
-    report.created = counts.created;
-    report.updated = counts.updated;
-    report.unchanged = counts.unchanged;
+    report.area_mismatches = outcome.area_mismatches;
+    report.problems = outcome.problems;
+    report.problems.sort_by_key(|p| p.feature);
+    if report.problems.is_empty() {
+        report.outcome = if options.dry_run {
+            ImportOutcome::DryRun
+        } else {
+            ImportOutcome::Imported
+        };
+        report.import_id = outcome.import_id;
+        report.created = outcome.counts.created;
+        report.updated = outcome.counts.updated;
+        report.unchanged = outcome.counts.unchanged;
+    }
     Ok(report)
+}
+
+/// What checking (and, unless refused, writing) found.
+#[derive(Debug, Default)]
+pub struct Checked {
+    import_id: Option<String>,
+    counts: Counts,
+    area_mismatches: Vec<AreaMismatch>,
+    problems: Vec<ImportProblem>,
+}
+
+impl Checked {
+    fn note(&mut self, parcels: &[PlannedParcel], mut problems: Vec<ImportProblem>) {
+        self.problems.append(&mut problems);
+        self.area_mismatches
+            .extend(
+                parcels
+                    .iter()
+                    .filter(|p| p.area_mismatch)
+                    .map(|p| AreaMismatch {
+                        feature: p.feature,
+                        patch_code: p.patch_code.clone(),
+                        declared_mu: p.declared_area_mu.unwrap_or_default(),
+                        measured_mu: round2(square_metres_to_mu(p.measured_area_m2)),
+                    }),
+            );
+    }
+}
+
+/// Plans everything, then compares with what is stored; writes nothing.
+async fn dry_run(
+    db: &Database,
+    campaign_id: String,
+    planner: Planner,
+    dataset: SourceDataset,
+) -> Result<Checked, ImportError> {
+    let (parcels, problems) =
+        tokio::task::spawn_blocking(move || planner_plan_all(&planner, &dataset)).await?;
+    let mut checked = Checked::default();
+    checked.note(&parcels, problems);
+    if checked.problems.is_empty() {
+        checked.counts = db
+            .read(move |conn| apply::compare(conn, &campaign_id, &parcels).map_err(DbError::from))
+            .await?;
+    }
+    Ok(checked)
+}
+
+fn planner_plan_all(
+    planner: &Planner,
+    dataset: &SourceDataset,
+) -> (Vec<PlannedParcel>, Vec<ImportProblem>) {
+    let (parcels, mut problems) = planner.plan(&dataset.features);
+    problems.extend(planner.problems.iter().cloned());
+    (parcels, problems)
+}
+
+/// Plans chunk after chunk on one thread while this one writes the chunk before, all in the
+/// caller's transaction. The first problem stops the writing, but planning goes on so that
+/// every problem is reported; a refused import returns an error, which rolls back whatever was
+/// written, so nothing of it remains.
+fn write_pipelined(
+    conn: &mut DbConn,
+    record: &OwnedRecord,
+    planner: &Planner,
+    dataset: &SourceDataset,
+) -> Result<Checked, ImportError> {
+    let mut applier = Applier::start(conn, &record.borrowed())?;
+    let mut checked = Checked::default();
+    checked.problems.extend(planner.problems.iter().cloned());
+    std::thread::scope(|scope| {
+        let (planned_tx, planned_rx) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || {
+            for chunk in dataset.features.chunks(CHUNK) {
+                if planned_tx.send(planner.plan(chunk)).is_err() {
+                    break;
+                }
+            }
+        });
+        for (parcels, problems) in planned_rx {
+            checked.note(&parcels, problems);
+            if checked.problems.is_empty() {
+                applier.apply(conn, &record.campaign_id, &parcels)?;
+            }
+        }
+        Ok::<_, ImportError>(())
+    })?;
+    if !checked.problems.is_empty() {
+        return Err(ImportError::Refused(Box::new(checked)));
+    }
+    let (import_id, counts) = applier.finish(conn)?;
+    checked.import_id = Some(import_id);
+    checked.counts = counts;
+    Ok(checked)
+}
+
+/// The import record's fields, owned so that they can move into the write transaction.
+struct OwnedRecord {
+    campaign_id: String,
+    file_name: String,
+    file_sha256: String,
+    source_crs: String,
+    text_encoding: String,
+    imported_by: String,
+}
+
+impl OwnedRecord {
+    fn borrowed(&self) -> ImportRecord<'_> {
+        ImportRecord {
+            campaign_id: &self.campaign_id,
+            file_name: &self.file_name,
+            file_sha256: &self.file_sha256,
+            source_crs: &self.source_crs,
+            text_encoding: &self.text_encoding,
+            imported_by: &self.imported_by,
+        }
+    }
 }
 
 /// The villages of a county: (code, name, path).

@@ -97,77 +97,96 @@ pub struct PlannedParcel {
     pub content_hash: String,
 }
 
-#[derive(Debug)]
-pub struct Plan {
+/// What is settled for a file as a whole before its features are planned: the coordinate
+/// system, which attribute holds which field, duplicate patch codes. Features are then planned
+/// in chunks, so that writing one chunk can overlap planning the next.
+pub struct Planner {
+    context: Context,
     pub source_crs: String,
-    pub columns: ResolvedColumns,
-    pub parcels: Vec<PlannedParcel>,
+    /// Problems of the file as a whole and duplicate patch codes.
     pub problems: Vec<ImportProblem>,
 }
 
-/// Plans an import. `crs_override` replaces what the file says (or does not say).
-pub fn plan(
-    dataset: &SourceDataset,
-    mapping: &FieldMapping,
-    campaign: &CampaignSpec,
-    villages: &VillageDirectory,
-    crs_override: Option<SourceCrs>,
-) -> Plan {
-    let names: Vec<String> = dataset
-        .features
-        .iter()
-        .flat_map(|f| f.attributes.iter().map(|(name, _)| name.clone()))
-        .fold(Vec::new(), |mut names, name| {
-            if !names.contains(&name) {
-                names.push(name);
+/// A file that cannot be planned at all (no coordinate system, a required field missing).
+pub struct FileRefusal {
+    pub source_crs: String,
+    pub columns: ResolvedColumns,
+    pub problems: Vec<ImportProblem>,
+}
+
+impl Planner {
+    /// Settles the file-wide questions. `crs_override` replaces what the file says (or does
+    /// not say).
+    pub fn new(
+        dataset: &SourceDataset,
+        mapping: FieldMapping,
+        campaign: CampaignSpec,
+        villages: VillageDirectory,
+        crs_override: Option<SourceCrs>,
+    ) -> Result<Self, Box<FileRefusal>> {
+        let names: Vec<String> = dataset
+            .features
+            .iter()
+            .flat_map(|f| f.attributes.iter().map(|(name, _)| name.clone()))
+            .fold(Vec::new(), |mut names, name| {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+                names
+            });
+        let columns = mapping.resolve(&names);
+        let mut problems = file_problems(&columns, &mapping, &names);
+        let crs = match crs_override.map_or_else(|| source_crs(dataset), Ok) {
+            Ok(crs) => Some(crs),
+            Err(error) => {
+                problems.push(file_problem("crs", error.to_string()));
+                None
             }
-            names
-        });
-    let columns = mapping.resolve(&names);
-    let mut problems = file_problems(&columns, mapping, &names);
-    let crs = match crs_override.map_or_else(|| source_crs(dataset), Ok) {
-        Ok(crs) => Some(crs),
-        Err(error) => {
-            problems.push(file_problem("crs", error.to_string()));
-            None
-        }
-    };
-    let (Some(crs), true) = (crs, problems.is_empty()) else {
-        return Plan {
-            source_crs: crs.map_or_else(
-                || "unknown".to_owned(),
-                |c| format!("EPSG:{}", c.epsg_code()),
-            ),
-            columns,
-            parcels: Vec::new(),
-            problems,
         };
-    };
-    let context = Context {
-        crs,
-        mapping,
-        columns: &columns,
-        campaign,
-        villages,
-    };
-    problems.extend(duplicate_codes(dataset, &columns));
-    let outcomes: Vec<Result<PlannedParcel, Vec<ImportProblem>>> = dataset
-        .features
-        .par_iter()
-        .map(|f| context.plan_feature(f))
-        .collect();
-    let mut parcels = Vec::with_capacity(outcomes.len());
-    for outcome in outcomes {
-        match outcome {
-            Ok(parcel) => parcels.push(parcel),
-            Err(mut feature_problems) => problems.append(&mut feature_problems),
-        }
+        let source_crs = crs.map_or_else(
+            || "unknown".to_owned(),
+            |c| format!("EPSG:{}", c.epsg_code()),
+        );
+        let (Some(crs), true) = (crs, problems.is_empty()) else {
+            return Err(Box::new(FileRefusal {
+                source_crs,
+                columns,
+                problems,
+            }));
+        };
+        let problems = duplicate_codes(dataset, &columns);
+        Ok(Self {
+            context: Context {
+                crs,
+                mapping,
+                columns,
+                campaign,
+                villages,
+            },
+            source_crs,
+            problems,
+        })
     }
-    Plan {
-        source_crs: format!("EPSG:{}", crs.epsg_code()),
-        columns,
-        parcels,
-        problems,
+
+    pub fn columns(&self) -> &ResolvedColumns {
+        &self.context.columns
+    }
+
+    /// Plans features on every core; returns the parcels and the problems found.
+    pub fn plan(&self, features: &[SourceFeature]) -> (Vec<PlannedParcel>, Vec<ImportProblem>) {
+        let outcomes: Vec<Result<PlannedParcel, Vec<ImportProblem>>> = features
+            .par_iter()
+            .map(|f| self.context.plan_feature(f))
+            .collect();
+        let mut parcels = Vec::with_capacity(outcomes.len());
+        let mut problems = Vec::new();
+        for outcome in outcomes {
+            match outcome {
+                Ok(parcel) => parcels.push(parcel),
+                Err(mut feature_problems) => problems.append(&mut feature_problems),
+            }
+        }
+        (parcels, problems)
     }
 }
 
@@ -270,15 +289,15 @@ fn source_crs(dataset: &SourceDataset) -> Result<SourceCrs, CrsError> {
     }
 }
 
-struct Context<'a> {
+struct Context {
     crs: SourceCrs,
-    mapping: &'a FieldMapping,
-    columns: &'a ResolvedColumns,
-    campaign: &'a CampaignSpec,
-    villages: &'a VillageDirectory,
+    mapping: FieldMapping,
+    columns: ResolvedColumns,
+    campaign: CampaignSpec,
+    villages: VillageDirectory,
 }
 
-impl Context<'_> {
+impl Context {
     fn plan_feature(&self, feature: &SourceFeature) -> Result<PlannedParcel, Vec<ImportProblem>> {
         let attribute = |column: &Option<String>| -> Option<&AttributeValue> {
             let column = column.as_deref()?;
