@@ -211,6 +211,10 @@ pub fn problem_for_status(status: StatusCode) -> Problem {
         StatusCode::METHOD_NOT_ALLOWED => {
             ("method_not_allowed", ApiError::MethodNotAllowed.to_string())
         }
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "the request body is larger than this endpoint accepts".to_owned(),
+        ),
         s if s.is_server_error() => ("internal_error", INTERNAL_DETAIL.to_owned()),
         s => (
             "bad_request",

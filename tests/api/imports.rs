@@ -438,3 +438,50 @@ async fn a_problem_in_a_late_chunk_rolls_back_the_chunks_already_written() {
     assert_eq!(body["report"]["problems"][0]["feature"], 5_200);
     assert!(parcel_codes(&app, &admin.access_token).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_zip_bomb_is_refused_before_it_unpacks() {
+    let app = TestApp::builder()
+        .config(|c| c.limits.import_bytes = 64 * 1024)
+        .spawn()
+        .await;
+    app.seed_regions().await;
+    let campaign = create_campaign(&app, "2023 整改").await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    // 1 MiB of zeros deflates to about a kilobyte: far below the upload limit, but it would
+    // unpack to 16 times what the server allows.
+    let bomb = zip(&[
+        (b"tb.dbf".to_vec(), vec![0u8; 1 << 20]),
+        (b"tb.shp".to_vec(), vec![0u8; 100]),
+    ]);
+    assert!(bomb.len() < 64 * 1024);
+    let response = upload(&app, &admin, &campaign, bomb, "").await;
+    let body = expect_problem(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit"),
+        "{body}"
+    );
+    let health = app.request(Method::GET, "/healthz").send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_upload_over_the_limit_is_413() {
+    let app = TestApp::builder()
+        .config(|c| c.limits.import_bytes = 4 * 1024)
+        .spawn()
+        .await;
+    app.seed_regions().await;
+    let campaign = create_campaign(&app, "2023 整改").await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    let response = upload(&app, &admin, &campaign, vec![7u8; 64 * 1024], "").await;
+    expect_problem(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+}

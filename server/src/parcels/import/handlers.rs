@@ -77,7 +77,9 @@ async fn import_parcels(
         .to_owned();
     let options = ReadOptions {
         dbf_encoding: query.encoding,
-        ..ReadOptions::default()
+        // A zip may unpack to at most twice the upload limit: a decompression bomb is refused
+        // before it fills the memory.
+        max_unzipped_bytes: 2 * state.config.limits.import_bytes as u64,
     };
     let file_sha256: String = Sha256::digest(&body)
         .iter()
