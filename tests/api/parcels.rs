@@ -315,11 +315,8 @@ async fn the_demo_loads_jinxian_2023_with_its_real_totals() {
         .find(|u| u.role == Role::CountyAuditor)
         .unwrap();
     let login: Tokens = app
-        .request(Method::POST, "/api/v1/auth/login")
-        .json(&serde_json::json!({"username": auditor.username, "password": auditor.password}))
-        .send()
+        .try_login(&auditor.username, &auditor.password)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

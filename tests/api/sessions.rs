@@ -18,12 +18,7 @@ async fn refresh(app: &TestApp, refresh_token: &str) -> reqwest::Response {
 async fn login_returns_an_oauth_token_response() {
     let app = TestApp::spawn().await;
     let user = app.create_user(Role::FieldChief, None).await;
-    let response = app
-        .request(Method::POST, "/api/v1/auth/login")
-        .json(&json!({"username": user.username, "password": user.password}))
-        .send()
-        .await
-        .unwrap();
+    let response = app.try_login(&user.username, &user.password).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let tokens: Tokens = response.json().await.unwrap();
@@ -41,12 +36,7 @@ async fn a_wrong_password_and_an_unknown_user_look_the_same() {
         (user.username.as_str(), "wrong password"),
         ("nobody", "whatever1"),
     ] {
-        let response = app
-            .request(Method::POST, "/api/v1/auth/login")
-            .json(&json!({"username": username, "password": password}))
-            .send()
-            .await
-            .unwrap();
+        let response = app.try_login(&username, &password).await;
         let body = expect_problem(response, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
         assert_eq!(body["detail"], "wrong username or password");
     }
@@ -168,12 +158,7 @@ async fn a_disabled_user_is_stopped_at_the_next_refresh_and_login() {
     assert_eq!(disable.status(), StatusCode::OK);
     let refreshed = refresh(&app, &tokens.refresh_token).await;
     expect_problem(refreshed, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
-    let login = app
-        .request(Method::POST, "/api/v1/auth/login")
-        .json(&json!({"username": chief.username, "password": chief.password}))
-        .send()
-        .await
-        .unwrap();
+    let login = app.try_login(&chief.username, &chief.password).await;
     expect_problem(login, StatusCode::FORBIDDEN, "account_disabled").await;
 }
 
@@ -208,21 +193,11 @@ async fn repeated_failures_for_one_user_are_throttled() {
     app.seed_regions().await;
     let user = app.create_user(Role::FieldChief, None).await;
     for _ in 0..3 {
-        let response = app
-            .request(Method::POST, "/api/v1/auth/login")
-            .json(&json!({"username": user.username, "password": "guess guess"}))
-            .send()
-            .await
-            .unwrap();
+        let response = app.try_login(&user.username, "guess guess").await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
     // Now even the right password waits: the guesser cannot tell which was right.
-    let response = app
-        .request(Method::POST, "/api/v1/auth/login")
-        .json(&json!({"username": user.username, "password": user.password}))
-        .send()
-        .await
-        .unwrap();
+    let response = app.try_login(&user.username, &user.password).await;
     let retry_after: u64 = response.headers()["retry-after"]
         .to_str()
         .unwrap()
@@ -243,21 +218,11 @@ async fn repeated_failures_from_one_address_are_throttled_across_usernames() {
         .await;
     app.seed_regions().await;
     for i in 0..4 {
-        let response = app
-            .request(Method::POST, "/api/v1/auth/login")
-            .json(&json!({"username": format!("user{i}"), "password": "guess guess"}))
-            .send()
-            .await
-            .unwrap();
+        let response = app.try_login(&format!("user{i}"), "guess guess").await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
     let user = app.create_user(Role::FieldChief, None).await;
-    let response = app
-        .request(Method::POST, "/api/v1/auth/login")
-        .json(&json!({"username": user.username, "password": user.password}))
-        .send()
-        .await
-        .unwrap();
+    let response = app.try_login(&user.username, &user.password).await;
     expect_problem(response, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
 }
 
@@ -271,12 +236,7 @@ async fn a_successful_login_forgives_earlier_failures() {
     let user = app.create_user(Role::FieldChief, None).await;
     for _ in 0..3 {
         for _ in 0..2 {
-            let response = app
-                .request(Method::POST, "/api/v1/auth/login")
-                .json(&json!({"username": user.username, "password": "typo typo"}))
-                .send()
-                .await
-                .unwrap();
+            let response = app.try_login(&user.username, "typo typo").await;
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         }
         app.login(&user).await;

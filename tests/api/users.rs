@@ -51,11 +51,8 @@ async fn an_admin_creates_users_whose_region_fits_their_role() {
             assert!(user.get("password_hash").is_none() && user.get("password").is_none());
             // The new account can sign in.
             let login = app
-                .request(Method::POST, "/api/v1/auth/login")
-                .json(&json!({"username": format!("user{i}"), "password": "a good long password"}))
-                .send()
-                .await
-                .unwrap();
+                .try_login(&format!("user{i}"), "a good long password")
+                .await;
             assert_eq!(login.status(), StatusCode::OK);
         }
     }
@@ -233,12 +230,7 @@ async fn changing_role_region_and_password() {
         .await
         .unwrap();
     expect_problem(refresh, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
-    let login = app
-        .request(Method::POST, "/api/v1/auth/login")
-        .json(&json!({"username": chief.username, "password": "a brand new password"}))
-        .send()
-        .await
-        .unwrap();
+    let login = app.try_login(&chief.username, "a brand new password").await;
     assert_eq!(login.status(), StatusCode::OK);
 }
 

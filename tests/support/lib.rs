@@ -186,13 +186,17 @@ impl TestApp {
         }
     }
 
-    pub async fn login(&self, user: &TestUser) -> Tokens {
-        let response = self
-            .request(Method::POST, "/api/v1/auth/login")
-            .json(&serde_json::json!({"username": user.username, "password": user.password}))
+    /// A login attempt with any username and password.
+    pub async fn try_login(&self, username: &str, password: &str) -> Response {
+        self.request(Method::POST, "/api/v1/auth/login")
+            .json(&serde_json::json!({"username": username, "password": password}))
             .send()
             .await
-            .expect("login request");
+            .expect("login request")
+    }
+
+    pub async fn login(&self, user: &TestUser) -> Tokens {
+        let response = self.try_login(&user.username, &user.password).await;
         assert_eq!(
             response.status(),
             StatusCode::OK,
