@@ -36,7 +36,7 @@ async fn a_wrong_password_and_an_unknown_user_look_the_same() {
         (user.username.as_str(), "wrong password"),
         ("nobody", "whatever1"),
     ] {
-        let response = app.try_login(&username, &password).await;
+        let response = app.try_login(username, password).await;
         let body = expect_problem(response, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
         assert_eq!(body["detail"], "wrong username or password");
     }
