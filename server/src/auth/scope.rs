@@ -43,13 +43,6 @@ impl Scope {
     pub fn path_range(&self) -> Option<(String, String)> {
         self.path_prefix().map(path_range)
     }
-
-    pub fn region_code(&self) -> Option<&str> {
-        match self {
-            Scope::Everything => None,
-            Scope::Region { code, .. } => Some(code),
-        }
-    }
 }
 
 /// See [`Scope::path_range`].
