@@ -72,14 +72,7 @@ async fn every_role_against_every_endpoint() {
         .await
         .unwrap();
     assert_eq!(imported.status(), StatusCode::OK);
-    let page: Value = app
-        .authed(Method::GET, "/api/v1/parcels", &admin.access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = app.get_json("/api/v1/parcels", &admin.access_token).await;
     let parcel = page["items"][0]["id"].as_str().unwrap().to_owned();
 
     let table = [

@@ -128,14 +128,7 @@ async fn unknown_routes_and_bad_query_parameters_are_problems() {
 async fn a_refused_write_changes_nothing() {
     let app = TestApp::spawn().await;
     let (_, tokens) = app.signed_in(Role::Admin).await;
-    let before: serde_json::Value = app
-        .authed(Method::GET, "/api/v1/users", &tokens.access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before: serde_json::Value = app.get_json("/api/v1/users", &tokens.access_token).await;
     // A field chief must act in a village; the county is refused as a whole.
     let response = app
         .authed(Method::POST, "/api/v1/users", &tokens.access_token)
@@ -153,13 +146,6 @@ async fn a_refused_write_changes_nothing() {
     )
     .await;
     assert_eq!(body["errors"][0]["field"], "region_code");
-    let after: serde_json::Value = app
-        .authed(Method::GET, "/api/v1/users", &tokens.access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after: serde_json::Value = app.get_json("/api/v1/users", &tokens.access_token).await;
     assert_eq!(before, after);
 }

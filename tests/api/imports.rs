@@ -47,27 +47,24 @@ async fn upload(
     body: Vec<u8>,
     query: &str,
 ) -> reqwest::Response {
-    app.authed(
-        Method::POST,
-        &format!("/api/v1/campaigns/{campaign}/imports{query}"),
+    app.upload_list(
         &admin.access_token,
+        campaign,
+        query,
+        "application/zip",
+        body,
     )
-    .header("content-type", "application/zip")
-    .body(body)
-    .send()
     .await
-    .unwrap()
+}
+
+/// A report's (created, updated, unchanged).
+fn counts(report: &Value) -> (u64, u64, u64) {
+    let count = |key: &str| report[key].as_u64().unwrap();
+    (count("created"), count("updated"), count("unchanged"))
 }
 
 async fn parcel_codes(app: &TestApp, token: &str) -> Vec<String> {
-    let page: Value = app
-        .authed(Method::GET, "/api/v1/parcels", token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = app.get_json("/api/v1/parcels", token).await;
     page["items"]
         .as_array()
         .unwrap()
@@ -94,14 +91,7 @@ async fn a_gbk_shapefile_in_gauss_kruger_imports_and_measures_in_mu() {
     assert_eq!(report["area_mismatches"].as_array().unwrap().len(), 1);
     assert_eq!(report["area_mismatches"][0]["patch_code"], "LC-0002");
 
-    let page: Value = app
-        .authed(Method::GET, "/api/v1/parcels", &admin.access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = app.get_json("/api/v1/parcels", &admin.access_token).await;
     let first = &page["items"][0];
     assert_eq!(first["patch_code"], "LC-0001");
     assert_eq!(first["village_code"], VILLAGE);
@@ -130,14 +120,7 @@ async fn importing_again_changes_nothing_and_a_corrected_list_is_recorded() {
         .json()
         .await
         .unwrap();
-    assert_eq!(
-        (
-            again["created"].as_u64(),
-            again["updated"].as_u64(),
-            again["unchanged"].as_u64()
-        ),
-        (Some(0), Some(0), Some(3))
-    );
+    assert_eq!(counts(&again), (0, 0, 3));
 
     let mut corrected = three_parcels();
     corrected[0].land_class = "一般耕地";
@@ -153,36 +136,15 @@ async fn importing_again_changes_nothing_and_a_corrected_list_is_recorded() {
         .json()
         .await
         .unwrap();
-    assert_eq!(
-        (
-            report["created"].as_u64(),
-            report["updated"].as_u64(),
-            report["unchanged"].as_u64()
-        ),
-        (Some(1), Some(1), Some(2))
-    );
+    assert_eq!(counts(&report), (1, 1, 2));
 
     let page: Value = app
-        .authed(Method::GET, "/api/v1/parcels?limit=1", &admin.access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/parcels?limit=1", &admin.access_token)
+        .await;
     let id = page["items"][0]["id"].as_str().unwrap();
     let detail: Value = app
-        .authed(
-            Method::GET,
-            &format!("/api/v1/parcels/{id}"),
-            &admin.access_token,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/parcels/{id}"), &admin.access_token)
+        .await;
     assert_eq!(detail["version"], 2);
     assert_eq!(detail["land_class"], "general_farmland");
     let change = &detail["history"][0];
@@ -320,16 +282,14 @@ async fn geojson_lists_import_too() {
         }]
     });
     let response = app
-        .authed(
-            Method::POST,
-            &format!("/api/v1/campaigns/{campaign}/imports"),
+        .upload_list(
             &admin.access_token,
+            &campaign,
+            "",
+            "application/geo+json",
+            geojson.to_string().into(),
         )
-        .header("content-type", "application/geo+json")
-        .body(geojson.to_string())
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let report: Value = response.json().await.unwrap();
     assert_eq!(report["source_crs"], "EPSG:4490");
@@ -358,16 +318,8 @@ async fn bad_uploads_are_refused_clearly() {
     )
     .await;
     let text = app
-        .authed(
-            Method::POST,
-            &format!("/api/v1/campaigns/{campaign}/imports"),
-            &admin.access_token,
-        )
-        .header("content-type", "text/csv")
-        .body("a,b")
-        .send()
-        .await
-        .unwrap();
+        .upload_list(&admin.access_token, &campaign, "", "text/csv", "a,b".into())
+        .await;
     expect_problem(
         text,
         StatusCode::UNSUPPORTED_MEDIA_TYPE,

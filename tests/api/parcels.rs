@@ -39,24 +39,10 @@ async fn app_with_parcels() -> (TestApp, Tokens, String) {
     let (_, admin) = app.signed_in(Role::Admin).await;
     let body = zip(&zip_entries(&outflow_list(nine_parcels()), "", "tb"));
     let response = app
-        .authed(
-            Method::POST,
-            &format!("/api/v1/campaigns/{campaign}/imports"),
-            &admin.access_token,
-        )
-        .header("content-type", "application/zip")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+        .upload_list(&admin.access_token, &campaign, "", "application/zip", body)
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     (app, admin, campaign)
-}
-
-async fn get(app: &TestApp, token: &str, path: &str) -> Value {
-    let response = app.authed(Method::GET, path, token).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "{path}");
-    response.json().await.unwrap()
 }
 
 fn codes(page: &Value) -> Vec<&str> {
@@ -75,28 +61,29 @@ async fn each_role_sees_the_parcels_of_its_region() {
     let (_, reviewer) = app.signed_in(Role::TownshipReviewer).await;
     let (_, auditor) = app.signed_in(Role::CountyAuditor).await;
     assert_eq!(
-        codes(&get(&app, &chief.access_token, "/api/v1/parcels").await),
+        codes(&app.get_json("/api/v1/parcels", &chief.access_token).await),
         ["P1", "P2", "P3"]
     );
     assert_eq!(
-        codes(&get(&app, &reviewer.access_token, "/api/v1/parcels").await).len(),
+        codes(
+            &app.get_json("/api/v1/parcels", &reviewer.access_token)
+                .await
+        )
+        .len(),
         6
     );
     assert_eq!(
-        codes(&get(&app, &auditor.access_token, "/api/v1/parcels").await).len(),
+        codes(&app.get_json("/api/v1/parcels", &auditor.access_token).await).len(),
         9
     );
     assert_eq!(
-        codes(&get(&app, &admin.access_token, "/api/v1/parcels").await).len(),
+        codes(&app.get_json("/api/v1/parcels", &admin.access_token).await).len(),
         9
     );
 
-    let other = get(
-        &app,
-        &admin.access_token,
-        "/api/v1/parcels?village=360124101201",
-    )
-    .await;
+    let other = app
+        .get_json("/api/v1/parcels?village=360124101201", &admin.access_token)
+        .await;
     let hidden_id = other["items"][0]["id"].as_str().unwrap();
     let response = app
         .authed(
@@ -124,32 +111,33 @@ async fn each_role_sees_the_parcels_of_its_region() {
 async fn filters_sorting_and_pages() {
     let (app, admin, campaign) = app_with_parcels().await;
     let token = &admin.access_token;
-    let village = get(
-        &app,
-        token,
-        &format!("/api/v1/parcels?village={NEIGHBOUR_VILLAGE}"),
-    )
-    .await;
+    let village = app
+        .get_json(
+            &format!("/api/v1/parcels?village={NEIGHBOUR_VILLAGE}"),
+            token,
+        )
+        .await;
     assert_eq!(codes(&village), ["P4", "P5", "P6"]);
-    let township = get(
-        &app,
-        token,
-        &format!("/api/v1/parcels?township={TOWNSHIP}&campaign={campaign}"),
-    )
-    .await;
+    let township = app
+        .get_json(
+            &format!("/api/v1/parcels?township={TOWNSHIP}&campaign={campaign}"),
+            token,
+        )
+        .await;
     assert_eq!(codes(&township).len(), 6);
-    let basic = get(
-        &app,
-        token,
-        "/api/v1/parcels?land_class=permanent_basic_farmland",
-    )
-    .await;
+    let basic = app
+        .get_json("/api/v1/parcels?land_class=permanent_basic_farmland", token)
+        .await;
     assert_eq!(codes(&basic), ["P1", "P3", "P5", "P7", "P9"]);
-    let satellite = get(&app, token, "/api/v1/parcels?source=satellite_enforcement").await;
+    let satellite = app
+        .get_json("/api/v1/parcels?source=satellite_enforcement", token)
+        .await;
     assert!(codes(&satellite).is_empty());
-    let overdue = get(&app, token, "/api/v1/parcels?overdue=true").await;
+    let overdue = app.get_json("/api/v1/parcels?overdue=true", token).await;
     assert_eq!(codes(&overdue).len(), 9, "due 2023-08-25");
-    let mismatched = get(&app, token, "/api/v1/parcels?sort=-patch_code").await;
+    let mismatched = app
+        .get_json("/api/v1/parcels?sort=-patch_code", token)
+        .await;
     assert_eq!(codes(&mismatched)[0], "P9");
 
     for sort in [
@@ -160,15 +148,18 @@ async fn filters_sorting_and_pages() {
         "updated_at",
         "-updated_at",
     ] {
-        let whole = codes(&get(&app, token, &format!("/api/v1/parcels?sort={sort}")).await)
-            .into_iter()
-            .map(str::to_owned)
-            .collect::<Vec<_>>();
+        let whole = codes(
+            &app.get_json(&format!("/api/v1/parcels?sort={sort}"), token)
+                .await,
+        )
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
         for size in [1, 2, 4, 9] {
             let mut paged = Vec::new();
             let mut path = format!("/api/v1/parcels?sort={sort}&limit={size}");
             loop {
-                let page = get(&app, token, &path).await;
+                let page = app.get_json(&path, token).await;
                 paged.extend(codes(&page).into_iter().map(str::to_owned));
                 match page["next_cursor"].as_str() {
                     Some(cursor) => {
@@ -224,22 +215,22 @@ async fn locate_finds_the_parcel_under_a_point_or_the_nearest() {
     let (app, _, _) = app_with_parcels().await;
     let (_, chief) = app.signed_in(Role::FieldChief).await;
     let (lon, lat) = lon_lat(1, 50.0, 50.0);
-    let inside = get(
-        &app,
-        &chief.access_token,
-        &format!("/api/v1/parcels/locate?lon={lon}&lat={lat}"),
-    )
-    .await;
+    let inside = app
+        .get_json(
+            &format!("/api/v1/parcels/locate?lon={lon}&lat={lat}"),
+            &chief.access_token,
+        )
+        .await;
     assert_eq!(inside["containing"][0]["patch_code"], "P2");
     assert!(inside["nearest"].is_null());
 
     let (lon, lat) = lon_lat(1, 150.0, 50.0);
-    let between = get(
-        &app,
-        &chief.access_token,
-        &format!("/api/v1/parcels/locate?lon={lon}&lat={lat}"),
-    )
-    .await;
+    let between = app
+        .get_json(
+            &format!("/api/v1/parcels/locate?lon={lon}&lat={lat}"),
+            &chief.access_token,
+        )
+        .await;
     assert!(between["containing"].as_array().unwrap().is_empty());
     let nearest = &between["nearest"];
     assert_eq!(nearest["parcel"]["patch_code"], "P2");
@@ -248,12 +239,12 @@ async fn locate_finds_the_parcel_under_a_point_or_the_nearest() {
 
     // Slot 4 is a neighbouring village's parcel: the chief is pointed to their own instead.
     let (lon, lat) = lon_lat(4, 50.0, 50.0);
-    let elsewhere = get(
-        &app,
-        &chief.access_token,
-        &format!("/api/v1/parcels/locate?lon={lon}&lat={lat}"),
-    )
-    .await;
+    let elsewhere = app
+        .get_json(
+            &format!("/api/v1/parcels/locate?lon={lon}&lat={lat}"),
+            &chief.access_token,
+        )
+        .await;
     assert!(elsewhere["containing"].as_array().unwrap().is_empty());
     assert_eq!(elsewhere["nearest"]["parcel"]["patch_code"], "P3");
 
@@ -276,24 +267,16 @@ async fn an_import_on_one_instance_is_seen_by_the_next_lookup_on_another() {
     let (_, auditor) = second.signed_in(Role::CountyAuditor).await;
     let (lon, lat) = lon_lat(0, 50.0, 50.0);
     let path = format!("/api/v1/parcels/locate?lon={lon}&lat={lat}");
-    let before = get(&second, &auditor.access_token, &path).await;
+    let before = second.get_json(&path, &auditor.access_token).await;
     assert!(before["containing"].as_array().unwrap().is_empty());
 
     let campaign = create_campaign(&first, "2023 整改").await;
     let (_, admin) = first.signed_in(Role::Admin).await;
     let body = zip(&zip_entries(&outflow_list(nine_parcels()), "", "tb"));
     first
-        .authed(
-            Method::POST,
-            &format!("/api/v1/campaigns/{campaign}/imports"),
-            &admin.access_token,
-        )
-        .header("content-type", "application/zip")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let after = get(&second, &auditor.access_token, &path).await;
+        .upload_list(&admin.access_token, &campaign, "", "application/zip", body)
+        .await;
+    let after = second.get_json(&path, &auditor.access_token).await;
     assert_eq!(after["containing"][0]["patch_code"], "P1");
 }
 
@@ -324,7 +307,7 @@ async fn the_demo_loads_jinxian_2023_with_its_real_totals() {
     let mut hundredths = 0_i64;
     let mut path = "/api/v1/parcels?source=farmland_outflow&limit=2000".to_owned();
     loop {
-        let page = get(&app, &login.access_token, &path).await;
+        let page = app.get_json(&path, &login.access_token).await;
         for parcel in page["items"].as_array().unwrap() {
             count += 1;
             hundredths += (parcel["declared_area_mu"].as_f64().unwrap() * 100.0).round() as i64;
@@ -340,7 +323,9 @@ async fn the_demo_loads_jinxian_2023_with_its_real_totals() {
     assert_eq!(count, 2220);
     assert_eq!(hundredths, 398_079, "3,980.79 mu");
 
-    let townships = get(&app, &login.access_token, "/api/v1/regions?level=township").await;
+    let townships = app
+        .get_json("/api/v1/regions?level=township", &login.access_token)
+        .await;
     let names: Vec<&str> = townships["items"]
         .as_array()
         .unwrap()
@@ -349,7 +334,7 @@ async fn the_demo_loads_jinxian_2023_with_its_real_totals() {
         .collect();
     assert_eq!(names.len(), 21);
     assert!(names.contains(&"民和镇") && names.contains(&"经开区"));
-    let campaigns = get(&app, &login.access_token, "/api/v1/campaigns").await;
+    let campaigns = app.get_json("/api/v1/campaigns", &login.access_token).await;
     assert_eq!(
         campaigns[0]["targets"][0]["source_list"],
         "farmland_outflow"

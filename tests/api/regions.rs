@@ -10,13 +10,8 @@ use tianzhang_tests::{TestApp, expect_problem};
 
 async fn visible_codes(app: &TestApp, token: &str, query: &str) -> Vec<String> {
     let page: Value = app
-        .authed(Method::GET, &format!("/api/v1/regions{query}"), token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/regions{query}"), token)
+        .await;
     page["items"]
         .as_array()
         .unwrap()
@@ -103,14 +98,7 @@ async fn filters_and_pages_concatenate_to_the_whole_list() {
             Some(c) => format!("/api/v1/regions?limit=2&cursor={c}"),
             None => "/api/v1/regions?limit=2".to_owned(),
         };
-        let page: Value = app
-            .authed(Method::GET, &query, &auditor.access_token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = app.get_json(&query, &auditor.access_token).await;
         let items = page["items"].as_array().unwrap();
         assert!(items.len() <= 2);
         paged.extend(items.iter().map(|r| r["code"].as_str().unwrap().to_owned()));

@@ -46,14 +46,7 @@ async fn a_wrong_password_and_an_unknown_user_look_the_same() {
 async fn me_shows_the_user_and_their_region_chain() {
     let app = TestApp::spawn().await;
     let (user, tokens) = app.signed_in(Role::FieldChief).await;
-    let me: Value = app
-        .authed(Method::GET, "/api/v1/me", &tokens.access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/v1/me", &tokens.access_token).await;
     assert_eq!(me["user"]["id"], user.id.as_str());
     assert_eq!(me["user"]["username"], user.username.as_str());
     assert_eq!(me["user"]["role"], "field_chief");

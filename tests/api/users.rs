@@ -93,14 +93,7 @@ async fn admins_list_and_read_users_in_pages() {
     let mut names = Vec::new();
     let mut path = "/api/v1/users?limit=2".to_owned();
     loop {
-        let page: Value = app
-            .authed(Method::GET, &path, &admin.access_token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = app.get_json(&path, &admin.access_token).await;
         for user in page["items"].as_array().unwrap() {
             names.push(user["username"].as_str().unwrap().to_owned());
             let one = app
@@ -132,14 +125,7 @@ async fn a_scoped_admin_sees_and_manages_only_users_in_scope() {
     let tokens = app.login(&admin).await;
     let inside = app.create_user(Role::FieldChief, Some(VILLAGE)).await;
     let outside = app.create_user(Role::FieldChief, Some(OTHER_VILLAGE)).await;
-    let page: Value = app
-        .authed(Method::GET, "/api/v1/users", &tokens.access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = app.get_json("/api/v1/users", &tokens.access_token).await;
     let names: Vec<&str> = page["items"]
         .as_array()
         .unwrap()

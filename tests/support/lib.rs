@@ -186,6 +186,38 @@ impl TestApp {
         }
     }
 
+    /// `GET path` with `token`; asserts `200 OK` and returns the JSON body.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let response = self
+            .authed(Method::GET, path, token)
+            .send()
+            .await
+            .expect("GET request");
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("JSON body")
+    }
+
+    /// Uploads a parcel list to a campaign's imports endpoint.
+    pub async fn upload_list(
+        &self,
+        token: &str,
+        campaign: &str,
+        query: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Response {
+        self.authed(
+            Method::POST,
+            &format!("/api/v1/campaigns/{campaign}/imports{query}"),
+            token,
+        )
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("upload request")
+    }
+
     /// A login attempt with any username and password.
     pub async fn try_login(&self, username: &str, password: &str) -> Response {
         self.request(Method::POST, "/api/v1/auth/login")
