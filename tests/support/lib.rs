@@ -14,6 +14,9 @@ pub mod shapefile;
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use actix_web::dev::ServerHandle;
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
@@ -66,15 +69,52 @@ impl TestAppBuilder {
         let state = server::prepare(config).await.expect("server prepares");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let address = format!("http://{}", listener.local_addr().expect("local address"));
-        let server = server::run(state.clone(), listener).expect("server starts");
-        let handle = server.handle();
-        tokio::spawn(server);
+        let server = ServerThread::start(state.clone(), listener);
         TestApp {
             address,
             client: reqwest::Client::new(),
+            server,
             state,
             db,
+        }
+    }
+}
+
+/// The server under test, on a thread of its own, so that it can be stopped and joined when
+/// the test ends: a server left running past its test would keep its database pool (and
+/// libpq's TLS sessions) alive into process exit, where they race the C library's clean-up.
+struct ServerThread {
+    handle: ServerHandle,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ServerThread {
+    fn start(state: AppState, listener: TcpListener) -> ServerThread {
+        let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = server::run(state, listener).expect("server starts");
+                handle_tx
+                    .send(server.handle())
+                    .expect("test waits for the handle");
+                server.await.expect("server runs");
+            });
+        });
+        let handle = handle_rx.recv().expect("server thread starts");
+        ServerThread {
             handle,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for ServerThread {
+    fn drop(&mut self) {
+        // `stop` sends its command at once; the returned future only waits for completion,
+        // which joining the thread does too.
+        drop(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }
@@ -84,18 +124,10 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     /// The server's own state: tests use it to arrange data directly.
+    // Dropped in this order: the server stops before its state and database go.
+    server: ServerThread,
     pub state: AppState,
     db: Arc<TestDb>,
-    handle: actix_web::dev::ServerHandle,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        let stop = self.handle.stop(false);
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(stop);
-        }
-    }
 }
 
 /// A user created for a test, with the password it was created with.
