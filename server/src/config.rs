@@ -57,6 +57,10 @@ pub struct Limits {
     pub json_body_bytes: usize,
     /// The largest parcel-list upload (a zipped Shapefile or a GeoJSON file).
     pub import_bytes: usize,
+    /// The most mutations one sync push may carry.
+    pub push_mutations: u32,
+    /// The most changes one sync pull returns.
+    pub pull_changes: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -100,8 +104,10 @@ impl Default for AuthConfig {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            json_body_bytes: 256 * 1024,
+            json_body_bytes: 1024 * 1024,
             import_bytes: 512 * 1024 * 1024,
+            push_mutations: 500,
+            pull_changes: 1000,
         }
     }
 }
@@ -176,6 +182,9 @@ impl Config {
         }
         if self.limits.json_body_bytes < 1024 {
             return invalid("limits.json_body_bytes must be at least 1024");
+        }
+        if self.limits.push_mutations == 0 || self.limits.pull_changes == 0 {
+            return invalid("limits.push_mutations and limits.pull_changes must be at least 1");
         }
         Ok(())
     }

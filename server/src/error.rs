@@ -51,6 +51,9 @@ pub enum ApiError {
     InvalidQuery(String),
     #[error("invalid path parameter: {0}")]
     InvalidPath(String),
+    /// A request the protocol cannot serve as sent (an unknown version, a foreign cursor).
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
     #[error("the request has invalid fields")]
     Validation(Vec<FieldError>),
     #[error("the request body is larger than the limit of {limit} bytes")]
@@ -93,6 +96,7 @@ impl ApiError {
             ApiError::InvalidBody(_) => "invalid_body",
             ApiError::InvalidQuery(_) => "invalid_query",
             ApiError::InvalidPath(_) => "invalid_path",
+            ApiError::BadRequest { code, .. } => code,
             ApiError::Validation(_) => "validation_failed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
@@ -114,6 +118,13 @@ impl ApiError {
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
         ApiError::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::BadRequest {
             code,
             detail: detail.into(),
         }
@@ -227,9 +238,10 @@ pub fn problem_for_status(status: StatusCode) -> Problem {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::MalformedJson(_) | ApiError::InvalidQuery(_) | ApiError::InvalidPath(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            ApiError::MalformedJson(_)
+            | ApiError::InvalidQuery(_)
+            | ApiError::InvalidPath(_)
+            | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::InvalidBody(_) | ApiError::Validation(_) | ApiError::ImportRefused(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }

@@ -6,16 +6,20 @@
 
 pub mod auth;
 pub mod campaigns;
+pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod evidence;
 pub mod http;
 pub mod parcels;
 pub mod regions;
+pub mod review;
 pub mod server;
 pub mod sessions;
 pub mod state;
+pub mod sync;
 pub mod telemetry;
 pub mod users;

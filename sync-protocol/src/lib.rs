@@ -6,10 +6,14 @@
 //! - [`mutation`]: what a device pushes;
 //! - [`messages`]: the requests and responses;
 //! - [`merge`]: the rules the server applies, as pure functions;
-//! - [`version`]: protocol version negotiation.
+//! - [`validate`]: the checks a record must pass on its own;
+//! - [`version`]: protocol version negotiation;
+//! - [`client`]: the reference client, with its local store and outbox.
 
+pub mod client;
 pub mod merge;
 pub mod messages;
 pub mod mutation;
 pub mod records;
+pub mod validate;
 pub mod version;

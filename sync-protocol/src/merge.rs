@@ -15,6 +15,8 @@ pub struct FieldState {
     pub value: Option<String>,
     /// The server sequence number of the change that last wrote the value (0: never written).
     pub changed_seq: u64,
+    /// The device that wrote it: a device always saw its own earlier edits, pulled or not.
+    pub writer: Option<Uuid>,
 }
 
 /// An open conflict on a field.
@@ -60,11 +62,15 @@ impl MergePlan {
 /// Applies an attribute edit, field by field, in the server's order.
 ///
 /// - A value equal to the current one writes nothing and is never a conflict.
-/// - A different value is written. It is a conflict when the field was changed after the
-///   edit's `base_seq`: the editor did not see that change.
+/// - A different value is written. It is a conflict when another device changed the field
+///   after the edit's `base_seq`: the editor did not see that change.
 /// - An edit of a field whose `base_seq` is at or after an open conflict's `seq` settles it:
 ///   its author had seen both values.
-pub fn merge_attribute_edit(state: &AttributeState, edit: &AttributeEdit) -> MergePlan {
+pub fn merge_attribute_edit(
+    state: &AttributeState,
+    edit: &AttributeEdit,
+    editor: Uuid,
+) -> MergePlan {
     let mut plan = MergePlan::default();
     for (field, new) in &edit.fields {
         let current = state.fields.get(field).cloned().unwrap_or_default();
@@ -73,7 +79,7 @@ pub fn merge_attribute_edit(state: &AttributeState, edit: &AttributeEdit) -> Mer
                 field: *field,
                 old: current.value,
                 new: new.clone(),
-                conflict: current.changed_seq > edit.base_seq,
+                conflict: current.changed_seq > edit.base_seq && current.writer != Some(editor),
             });
         }
         plan.settles.extend(
@@ -149,6 +155,9 @@ mod tests {
     use super::*;
     use crate::records::Claim;
 
+    const OTHER_DEVICE: Uuid = Uuid::from_u128(7);
+    const EDITOR: Uuid = Uuid::from_u128(8);
+
     fn state(fields: &[(AttributeField, &str, u64)]) -> AttributeState {
         AttributeState {
             fields: fields
@@ -159,6 +168,7 @@ mod tests {
                         FieldState {
                             value: Some((*v).to_owned()),
                             changed_seq: *seq,
+                            writer: Some(OTHER_DEVICE),
                         },
                     )
                 })
@@ -183,6 +193,7 @@ mod tests {
         let plan = merge_attribute_edit(
             &state(&[(AttributeField::Crop, "水稻", 7)]),
             &edit(7, &[(AttributeField::Crop, Some("小麦"))]),
+            EDITOR,
         );
         assert_eq!(plan.writes.len(), 1);
         assert!(!plan.writes[0].conflict);
@@ -193,6 +204,7 @@ mod tests {
         let plan = merge_attribute_edit(
             &state(&[(AttributeField::Crop, "水稻", 9)]),
             &edit(7, &[(AttributeField::Crop, Some("小麦"))]),
+            EDITOR,
         );
         assert_eq!(
             plan.writes,
@@ -211,14 +223,32 @@ mod tests {
             (AttributeField::Crop, "水稻", 9),
             (AttributeField::Notes, "x", 9),
         ]);
-        let plan =
-            merge_attribute_edit(&current, &edit(7, &[(AttributeField::Crop, Some("水稻"))]));
+        let plan = merge_attribute_edit(
+            &current,
+            &edit(7, &[(AttributeField::Crop, Some("水稻"))]),
+            EDITOR,
+        );
         assert!(plan.writes.is_empty());
         let plan = merge_attribute_edit(
             &current,
             &edit(7, &[(AttributeField::LandUse, Some("耕地"))]),
+            EDITOR,
         );
         assert_eq!(plan.writes.len(), 1);
+        assert!(!plan.writes[0].conflict);
+    }
+
+    #[test]
+    fn a_device_never_conflicts_with_its_own_earlier_edit() {
+        let mut current = state(&[(AttributeField::Crop, "水稻", 9)]);
+        if let Some(crop) = current.fields.get_mut(&AttributeField::Crop) {
+            crop.writer = Some(EDITOR);
+        }
+        let plan = merge_attribute_edit(
+            &current,
+            &edit(7, &[(AttributeField::Crop, Some("小麦"))]),
+            EDITOR,
+        );
         assert!(!plan.writes[0].conflict);
     }
 
@@ -231,11 +261,17 @@ mod tests {
             field: AttributeField::Crop,
             seq: 9,
         });
-        let stale =
-            merge_attribute_edit(&current, &edit(8, &[(AttributeField::Crop, Some("小麦"))]));
+        let stale = merge_attribute_edit(
+            &current,
+            &edit(8, &[(AttributeField::Crop, Some("小麦"))]),
+            EDITOR,
+        );
         assert!(stale.settles.is_empty());
-        let seen =
-            merge_attribute_edit(&current, &edit(9, &[(AttributeField::Crop, Some("小麦"))]));
+        let seen = merge_attribute_edit(
+            &current,
+            &edit(9, &[(AttributeField::Crop, Some("小麦"))]),
+            EDITOR,
+        );
         assert_eq!(seen.settles, vec![id]);
         assert!(seen.writes.is_empty());
         assert!(seen.changes_anything());

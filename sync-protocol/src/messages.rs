@@ -16,6 +16,7 @@ use crate::version::VersionRange;
 
 /// `GET /api/v1/sync/info`: what the server speaks and accepts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncInfo {
     pub protocol: VersionRange,
     /// The most mutations one push may carry.
@@ -28,6 +29,7 @@ pub struct SyncInfo {
 
 /// `POST /api/v1/sync/devices`: binds a device id, generated at install, to the signed-in user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterDevice {
     pub protocol: u16,
@@ -39,6 +41,7 @@ pub struct RegisterDevice {
 
 /// The server's view of a device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceState {
     pub device_id: Uuid,
     /// Every mutation of this device up to this sequence number has a stored outcome.
@@ -49,6 +52,7 @@ pub struct DeviceState {
 
 /// `POST /api/v1/sync/push`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
     pub protocol: u16,
@@ -59,6 +63,7 @@ pub struct PushRequest {
 
 /// The answer to a push: one outcome per mutation the server reached, in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     pub acked_through_seq: u64,
     pub expected_seq: u64,
@@ -71,6 +76,7 @@ pub struct PushResponse {
 /// What became of one mutation. Stored with its effect, and returned again, unchanged, for
 /// every replay of the mutation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Outcome {
     pub mutation_id: Uuid,
     pub device_seq: u64,
@@ -87,6 +93,7 @@ pub struct Outcome {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeStatus {
     Applied,
@@ -98,6 +105,7 @@ pub enum OutcomeStatus {
 
 /// Why a mutation was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RejectReason {
     /// The kind is not one this protocol version knows.
@@ -119,6 +127,7 @@ pub enum RejectReason {
 
 /// `GET /api/v1/sync/pull`: one page of changes after a cursor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullResponse {
     pub protocol: u16,
     /// True when the device must drop everything it has pulled (never its outbox) and take
@@ -136,6 +145,7 @@ pub struct PullResponse {
 
 /// One change: the new state of a record, or its removal from the device's scope.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Change {
     /// The server sequence number; changes arrive in increasing order.
     pub seq: u64,
@@ -148,6 +158,7 @@ pub struct Change {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeOp {
     Put,
@@ -156,6 +167,7 @@ pub enum ChangeOp {
 
 /// The kinds of record a pull carries, each with the shape of its `data`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     /// [`CampaignData`]
@@ -292,6 +304,7 @@ pub type WithdrawalData = FieldRecord<Withdrawal>;
 
 /// A review decision, as devices see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewData {
     pub id: Uuid,
     pub submission_id: Uuid,

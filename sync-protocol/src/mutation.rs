@@ -12,6 +12,7 @@ use crate::records::{AttributeEdit, Photo, Submission, Visit, Withdrawal};
 
 /// One mutation as it travels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Mutation {
     /// Generated on the device, once: the same mutation keeps its id through every retry and

@@ -166,6 +166,7 @@ pub struct AttributeEdit {
 
 /// A reviewer's verdict on one submission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Approved,
@@ -196,6 +197,18 @@ impl ParcelStatus {
             ParcelStatus::Rejected => "rejected",
             ParcelStatus::Returned => "returned",
         }
+    }
+
+    pub fn parse(name: &str) -> Option<ParcelStatus> {
+        [
+            ParcelStatus::Open,
+            ParcelStatus::Submitted,
+            ParcelStatus::Approved,
+            ParcelStatus::Rejected,
+            ParcelStatus::Returned,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
     }
 }
 

@@ -14,6 +14,7 @@ pub const PROTOCOL_MAX: u16 = V1;
 
 /// The range of versions one side supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionRange {
     pub min: u16,
     pub max: u16,

@@ -5,45 +5,11 @@ use serde_json::Value;
 use tianzhang_server::auth::Role;
 use tianzhang_server::demo::{self, DemoLoad};
 use tianzhang_tests::fixtures::{NEIGHBOUR_VILLAGE, OTHER_TOWNSHIP, TOWNSHIP};
-use tianzhang_tests::parcels::{Row, create_campaign, outflow_list, slot, square_parcel};
+use tianzhang_tests::parcels::{
+    app_with_parcels, create_campaign, nine_parcels, outflow_list, slot,
+};
 use tianzhang_tests::shapefile::{zip, zip_entries};
 use tianzhang_tests::{TestApp, Tokens, expect_problem};
-
-/// Nine parcels: three in each fixture village, in slots 0–8.
-fn nine_parcels() -> Vec<Row> {
-    const CODES: [&str; 9] = ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9"];
-    const VILLAGES: [&str; 3] = [
-        "3601241002010000000",
-        "3601241002020000000",
-        "3601241012010000000",
-    ];
-    const AREAS: [&str; 3] = ["10000", "10000", "30000"];
-    (0..9)
-        .map(|i| Row {
-            code: CODES[i],
-            village: VILLAGES[i / 3],
-            land_class: if i % 2 == 0 {
-                "永久基本农田"
-            } else {
-                "一般耕地"
-            },
-            area_m2: AREAS[i % 3],
-            shape: square_parcel(i),
-        })
-        .collect()
-}
-
-async fn app_with_parcels() -> (TestApp, Tokens, String) {
-    let app = TestApp::spawn().await;
-    let campaign = create_campaign(&app, "2023 整改").await;
-    let (_, admin) = app.signed_in(Role::Admin).await;
-    let body = zip(&zip_entries(&outflow_list(nine_parcels()), "", "tb"));
-    let response = app
-        .upload_list(&admin.access_token, &campaign, "", "application/zip", body)
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    (app, admin, campaign)
-}
 
 fn codes(page: &Value) -> Vec<&str> {
     page["items"]

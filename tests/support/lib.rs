@@ -11,6 +11,7 @@ pub mod db;
 pub mod fixtures;
 pub mod parcels;
 pub mod shapefile;
+pub mod sync;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -73,7 +74,7 @@ impl TestAppBuilder {
         TestApp {
             address,
             client: reqwest::Client::new(),
-            server,
+            _server: server,
             state,
             db,
         }
@@ -125,7 +126,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The server's own state: tests use it to arrange data directly.
     // Dropped in this order: the server stops before its state and database go.
-    server: ServerThread,
+    _server: ServerThread,
     pub state: AppState,
     db: Arc<TestDb>,
 }

@@ -5,9 +5,12 @@ use tianzhang_server::campaigns::SourceList;
 use tianzhang_server::campaigns::model::{CampaignSpec, Deadline, Phase, PhaseKind};
 use tianzhang_server::campaigns::repo as campaigns_repo;
 
-use crate::TestApp;
+use reqwest::StatusCode;
+use tianzhang_server::auth::Role;
+
 use crate::fixtures::COUNTY;
-use crate::shapefile::{Layer, Shape, field};
+use crate::shapefile::{Layer, Shape, field, zip, zip_entries};
+use crate::{TestApp, Tokens};
 
 /// What ArcGIS writes into the .prj of EPSG:4527.
 pub const ZONE_39_PRJ: &str = "PROJCS[\"CGCS2000_3_Degree_GK_Zone_39\",GEOGCS[\"GCS_China_Geodetic_Coordinate_System_2000\",DATUM[\"D_China_2000\",SPHEROID[\"CGCS2000\",6378137.0,298.257222101]],PRIMEM[\"Greenwich\",0.0],UNIT[\"Degree\",0.0174532925199433]],PROJECTION[\"Gauss_Kruger\"],PARAMETER[\"False_Easting\",39500000.0],PARAMETER[\"False_Northing\",0.0],PARAMETER[\"Central_Meridian\",117.0],PARAMETER[\"Scale_Factor\",1.0],PARAMETER[\"Latitude_Of_Origin\",0.0],UNIT[\"Meter\",1.0]]";
@@ -96,4 +99,49 @@ pub async fn create_campaign(app: &TestApp, name: &str) -> String {
 
 fn date(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+/// The divisions codes (19 digits, as lists write them) of the three fixture villages.
+pub const LIST_VILLAGES: [&str; 3] = [
+    "3601241002010000000",
+    "3601241002020000000",
+    "3601241012010000000",
+];
+
+/// Nine parcels P1–P9: three in each fixture village (village, neighbour village, the other
+/// township's village), in slots 0–8.
+pub fn nine_parcels() -> Vec<Row> {
+    const CODES: [&str; 9] = ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9"];
+    const AREAS: [&str; 3] = ["10000", "10000", "30000"];
+    (0..9)
+        .map(|i| Row {
+            code: CODES[i],
+            village: LIST_VILLAGES[i / 3],
+            land_class: if i % 2 == 0 {
+                "永久基本农田"
+            } else {
+                "一般耕地"
+            },
+            area_m2: AREAS[i % 3],
+            shape: square_parcel(i),
+        })
+        .collect()
+}
+
+/// Uploads a list as an admin; asserts it was imported.
+pub async fn import_rows(app: &TestApp, admin: &Tokens, campaign: &str, rows: Vec<Row>) {
+    let body = zip(&zip_entries(&outflow_list(rows), "", "tb"));
+    let response = app
+        .upload_list(&admin.access_token, campaign, "", "application/zip", body)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// A server with a campaign and [`nine_parcels`]; returns the admin's tokens and the campaign.
+pub async fn app_with_parcels() -> (TestApp, Tokens, String) {
+    let app = TestApp::spawn().await;
+    let campaign = create_campaign(&app, "2023 整改").await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    import_rows(&app, &admin, &campaign, nine_parcels()).await;
+    (app, admin, campaign)
 }

@@ -4,7 +4,10 @@ use chrono::Utc;
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use tianzhang_sync::messages::{CampaignData, RecordKind};
+
 use super::model::{CampaignRow, CampaignSpec};
+use crate::changes::{self, ChangeSequence, FeedWrite};
 use crate::db::DbConn;
 use crate::db::schema::campaigns;
 use crate::regions::Level;
@@ -59,7 +62,40 @@ pub fn add(conn: &mut DbConn, spec: &CampaignSpec) -> Result<CampaignRow, Campai
             campaigns::updated_at.eq(row.updated_at),
         ))
         .execute(conn)?;
+    publish(conn, &row, &county.path, spec)?;
     Ok(row)
+}
+
+/// Puts the campaign in the change feed at its county, where every device of the county sees
+/// it.
+fn publish(
+    conn: &mut DbConn,
+    row: &CampaignRow,
+    county_path: &str,
+    spec: &CampaignSpec,
+) -> Result<(), CampaignError> {
+    let data = serde_json::to_string(&CampaignData {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        county_code: row.county_code.clone(),
+        phases: serde_json::to_value(&spec.phases)?,
+        deadlines: serde_json::to_value(&spec.deadlines)?,
+        targets: serde_json::to_value(&spec.targets)?,
+    })?;
+    let mut sequence = ChangeSequence::lock(conn)?;
+    changes::write(
+        conn,
+        sequence.next(),
+        FeedWrite {
+            kind: RecordKind::Campaign.as_str(),
+            entity_id: &row.id,
+            region_path: county_path,
+            parcel_id: None,
+            data: Some(&data),
+        },
+    )?;
+    sequence.finish(conn)?;
+    Ok(())
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<CampaignRow>> {

@@ -125,6 +125,33 @@ impl Database {
         .map_err(DbError::from)?
     }
 
+    /// Runs `f` inside one read-only transaction that sees a single snapshot of the database,
+    /// for reads made of several queries that must agree (a sync pull). SQLite's deferred
+    /// transaction holds its first read's snapshot; PostgreSQL needs `REPEATABLE READ`.
+    pub async fn read_snapshot<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
+        let _permit = self.permit().await?;
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = checkout(&pool)?;
+            (*conn).transaction(|conn| {
+                if let DbConn::Postgres(pg) = conn {
+                    diesel::connection::SimpleConnection::batch_execute(
+                        pg,
+                        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                    )?;
+                }
+                f(conn)
+            })
+        })
+        .await
+        .map_err(DbError::from)?
+    }
+
     async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, DbError> {
         self.permits.acquire().await.map_err(|_| DbError::Closed)
     }

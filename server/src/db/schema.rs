@@ -113,6 +113,8 @@ diesel::table! {
         generation -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        sync_seq -> BigInt,
+        post_decision_activity -> Bool,
     }
 }
 
@@ -134,6 +136,116 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sync_feed (kind, entity_id, region_path) {
+        kind -> Text,
+        entity_id -> Text,
+        region_path -> Text,
+        parcel_id -> Nullable<Text>,
+        seq -> BigInt,
+        op -> Text,
+        data -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    devices (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        acked_seq -> BigInt,
+        registered_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mutations (id) {
+        id -> Text,
+        device_id -> Text,
+        device_seq -> BigInt,
+        user_id -> Text,
+        kind -> Text,
+        record -> Text,
+        client_time -> Nullable<Text>,
+        status -> Text,
+        reason -> Nullable<Text>,
+        message -> Nullable<Text>,
+        conflicts -> Text,
+        change_seq -> BigInt,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    field_records (id) {
+        id -> Text,
+        kind -> Text,
+        parcel_id -> Text,
+        author_id -> Text,
+        mutation_id -> Text,
+        record -> Text,
+        withdrawn -> Bool,
+        status -> Nullable<Text>,
+        manifest_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reviews (id) {
+        id -> Text,
+        submission_id -> Text,
+        parcel_id -> Text,
+        manifest_hash -> Text,
+        decision -> Text,
+        reason -> Text,
+        reviewer_id -> Text,
+        decided_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    parcel_attributes (parcel_id, field) {
+        parcel_id -> Text,
+        field -> Text,
+        value -> Nullable<Text>,
+        changed_seq -> BigInt,
+        mutation_id -> Text,
+        device_id -> Text,
+    }
+}
+
+diesel::table! {
+    attribute_history (id) {
+        id -> Text,
+        parcel_id -> Text,
+        field -> Text,
+        value -> Nullable<Text>,
+        previous -> Nullable<Text>,
+        seq -> BigInt,
+        mutation_id -> Text,
+        author_id -> Text,
+        conflict_id -> Nullable<Text>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attribute_conflicts (id) {
+        id -> Text,
+        parcel_id -> Text,
+        field -> Text,
+        kept -> Nullable<Text>,
+        overwritten -> Nullable<Text>,
+        kept_mutation -> Text,
+        overwritten_mutation -> Nullable<Text>,
+        seq -> BigInt,
+        settled_seq -> Nullable<BigInt>,
+        settled_by -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(users -> regions (region_code));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(campaigns -> regions (county_code));
@@ -142,6 +254,11 @@ diesel::joinable!(parcels -> regions (village_code));
 diesel::joinable!(parcel_imports -> campaigns (campaign_id));
 diesel::joinable!(parcel_history -> parcels (parcel_id));
 diesel::joinable!(parcel_history -> parcel_imports (import_id));
+diesel::joinable!(devices -> users (user_id));
+diesel::joinable!(field_records -> parcels (parcel_id));
+diesel::joinable!(reviews -> parcels (parcel_id));
+diesel::joinable!(parcel_attributes -> parcels (parcel_id));
+diesel::joinable!(attribute_conflicts -> parcels (parcel_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
@@ -154,4 +271,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     parcels,
     parcel_history,
     counters,
+    sync_feed,
+    devices,
+    mutations,
+    field_records,
+    reviews,
+    parcel_attributes,
+    attribute_history,
+    attribute_conflicts,
 );

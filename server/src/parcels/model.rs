@@ -51,7 +51,8 @@ pub struct Parcel {
     pub deadline: Option<NaiveDate>,
     /// Past its deadline and not yet restored.
     pub overdue: bool,
-    /// Derived from submissions and review decisions; `open` until evidence arrives.
+    /// Derived from submissions and review decisions: `open`, `submitted`, `approved`,
+    /// `rejected` or `returned`.
     pub status: String,
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -73,7 +74,7 @@ impl ParcelRow {
             measured_area_mu: round2(square_metres_to_mu(self.measured_area_m2)),
             area_mismatch: self.area_mismatch,
             deadline: self.deadline,
-            overdue: self.deadline.is_some_and(|d| d < today) && self.status != "restored",
+            overdue: self.deadline.is_some_and(|d| d < today) && self.status != "approved",
             status: self.status.clone(),
             version: self.version,
             created_at: self.created_at.and_utc(),

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::model::{ParcelHistoryRow, ParcelRow};
 use crate::auth::{Scope, path_range};
 use crate::campaigns::{LandClass, SourceList};
+use crate::changes::{ChangeSequence, Visibility};
 use crate::db::DbConn;
 use crate::db::schema::{counters, parcel_history, parcels};
 
@@ -77,7 +78,7 @@ pub fn list(
     if let Some(today) = filter.overdue_on {
         query = query
             .filter(parcels::deadline.lt(today))
-            .filter(parcels::status.ne("restored"));
+            .filter(parcels::status.ne("approved"));
     }
     query = match (&filter.after, filter.descending) {
         (None, _) => query,
@@ -197,4 +198,101 @@ pub fn changed_between(conn: &mut DbConn, after: i64, until: i64) -> QueryResult
             parcels::geometry,
         ))
         .load(conn)
+}
+
+/// A parcel as devices pull it.
+#[derive(Debug, Queryable)]
+pub struct SyncParcelRow {
+    pub sync_seq: i64,
+    pub id: String,
+    pub campaign_id: String,
+    pub patch_code: String,
+    pub village_code: String,
+    pub source_list: String,
+    pub land_class: String,
+    pub problem_type: String,
+    pub declared_area_mu: Option<f64>,
+    pub measured_area_m2: f64,
+    pub deadline: Option<NaiveDate>,
+    pub status: String,
+    pub post_decision_activity: bool,
+    pub geometry: Vec<u8>,
+}
+
+/// Up to `limit` parcels changed after change number `after` that the visibility covers, in
+/// change order.
+pub fn changed_since(
+    conn: &mut DbConn,
+    visibility: &Visibility,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<SyncParcelRow>> {
+    let mut query = parcels::table
+        .filter(parcels::sync_seq.gt(after))
+        .into_boxed();
+    if let Some((low, high)) = visibility.subtree() {
+        query = query
+            .filter(parcels::region_path.ge(low.as_str()))
+            .filter(parcels::region_path.lt(high.as_str()));
+    }
+    query
+        .order(parcels::sync_seq.asc())
+        .limit(limit)
+        .select((
+            parcels::sync_seq,
+            parcels::id,
+            parcels::campaign_id,
+            parcels::patch_code,
+            parcels::village_code,
+            parcels::source_list,
+            parcels::land_class,
+            parcels::problem_type,
+            parcels::declared_area_mu,
+            parcels::measured_area_m2,
+            parcels::deadline,
+            parcels::status,
+            parcels::post_decision_activity,
+            parcels::geometry,
+        ))
+        .load(conn)
+}
+
+/// What a field record needs to know of its parcel.
+#[derive(Debug, Clone, Queryable)]
+pub struct ParcelPlace {
+    pub id: String,
+    pub region_path: String,
+    pub status: String,
+    pub post_decision_activity: bool,
+}
+
+pub fn place(conn: &mut DbConn, id: &str) -> QueryResult<Option<ParcelPlace>> {
+    parcels::table
+        .find(id)
+        .select((
+            parcels::id,
+            parcels::region_path,
+            parcels::status,
+            parcels::post_decision_activity,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Stores a parcel's derived status and flag under a new change number, so devices pull it.
+pub fn set_status(
+    conn: &mut DbConn,
+    sequence: &mut ChangeSequence,
+    id: &str,
+    status: &str,
+    post_decision_activity: bool,
+) -> QueryResult<()> {
+    diesel::update(parcels::table.find(id))
+        .set((
+            parcels::status.eq(status),
+            parcels::post_decision_activity.eq(post_decision_activity),
+            parcels::sync_seq.eq(sequence.next()),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

@@ -1,6 +1,8 @@
 //! Compares a plan with the stored parcels of the campaign and writes the difference in one
 //! transaction: new parcels are added, changed ones updated with a history entry naming each
 //! changed field, unchanged ones left alone. Importing the same list twice changes nothing.
+//! Every parcel written gets a change number, so devices pull it; a parcel moved to another
+//! village takes the records hanging on it along (see [`changes::move_parcel_records`]).
 
 use std::collections::HashMap;
 
@@ -10,6 +12,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::plan::PlannedParcel;
+use crate::changes::{self, ChangeSequence};
 use crate::db::DbConn;
 use crate::db::schema::{parcel_history, parcel_imports, parcels};
 use crate::parcels::geometry::square_metres_to_mu;
@@ -89,6 +92,7 @@ pub struct Applier {
     stored: HashMap<String, Stored>,
     import_id: String,
     generation: i64,
+    sequence: ChangeSequence,
     now: NaiveDateTime,
     counts: Counts,
 }
@@ -117,6 +121,7 @@ impl Applier {
             stored,
             import_id,
             generation: repo::next_generation(conn)?,
+            sequence: ChangeSequence::lock(conn)?,
             now,
             counts: Counts::default(),
         })
@@ -141,6 +146,7 @@ impl Applier {
                     version: 1,
                     created_at: now,
                     content: ParcelContent::of(parcel, generation, now),
+                    sync_seq: self.sequence.next(),
                 }),
                 Some(s) if s.content_hash == parcel.content_hash => self.counts.unchanged += 1,
                 Some(s) => changed.push((parcel, s)),
@@ -150,11 +156,21 @@ impl Applier {
         self.counts.updated += changed.len();
         insert_parcels(conn, &new)?;
         for (parcel, stored) in changed {
-            let changes = changes(conn, &stored.id, parcel)?;
+            let (changes, old_region_path) = changes(conn, &stored.id, parcel)?;
+            if old_region_path != parcel.region_path {
+                changes::move_parcel_records(
+                    conn,
+                    &mut self.sequence,
+                    &stored.id,
+                    &old_region_path,
+                    &parcel.region_path,
+                )?;
+            }
             let version = stored.version + 1;
             diesel::update(parcels::table.find(&stored.id))
                 .set((
                     parcels::version.eq(version),
+                    parcels::sync_seq.eq(self.sequence.next()),
                     ParcelContent::of(parcel, generation, now),
                 ))
                 .execute(conn)?;
@@ -172,8 +188,9 @@ impl Applier {
         Ok(())
     }
 
-    /// Records the counts; returns the import id and the counts.
+    /// Records the counts and the change numbers taken; returns the import id and the counts.
     pub fn finish(self, conn: &mut DbConn) -> QueryResult<(String, Counts)> {
+        self.sequence.finish(conn)?;
         diesel::update(parcel_imports::table.find(&self.import_id))
             .set((
                 parcel_imports::created.eq(count(self.counts.created)),
@@ -185,7 +202,7 @@ impl Applier {
     }
 }
 
-/// Rows per multi-row INSERT on PostgreSQL: 24 binds each, well under its 65,535.
+/// Rows per multi-row INSERT on PostgreSQL: 25 binds each, well under its 65,535.
 const POSTGRES_BATCH: usize = 500;
 
 /// The hot loop of a county-sized import, on each backend's own connection type. SQLite is
@@ -220,6 +237,7 @@ struct NewParcel<'a> {
     created_at: NaiveDateTime,
     #[diesel(embed)]
     content: ParcelContent<'a>,
+    sync_seq: i64,
 }
 
 /// The columns an import sets, on insert and on update alike.
@@ -271,8 +289,8 @@ impl<'a> ParcelContent<'a> {
     }
 }
 
-/// Each changed field with its stored and its new value.
-fn changes(conn: &mut DbConn, id: &str, new: &PlannedParcel) -> QueryResult<Value> {
+/// Each changed field with its stored and its new value, and the stored region path.
+fn changes(conn: &mut DbConn, id: &str, new: &PlannedParcel) -> QueryResult<(Value, String)> {
     #[allow(clippy::type_complexity)]
     let old: (
         String,
@@ -283,6 +301,7 @@ fn changes(conn: &mut DbConn, id: &str, new: &PlannedParcel) -> QueryResult<Valu
         f64,
         Option<NaiveDate>,
         Vec<u8>,
+        String,
         String,
     ) = parcels::table
         .find(id)
@@ -296,6 +315,7 @@ fn changes(conn: &mut DbConn, id: &str, new: &PlannedParcel) -> QueryResult<Valu
             parcels::deadline,
             parcels::geometry,
             parcels::attributes,
+            parcels::region_path,
         ))
         .first(conn)?;
     let mut changes = serde_json::Map::new();
@@ -324,7 +344,7 @@ fn changes(conn: &mut DbConn, id: &str, new: &PlannedParcel) -> QueryResult<Valu
     let old_attributes: Value = serde_json::from_str(&old.8).unwrap_or(Value::Null);
     let new_attributes: Value = serde_json::from_str(&new.attributes).unwrap_or(Value::Null);
     note("attributes", old_attributes, new_attributes);
-    Ok(Value::Object(changes))
+    Ok((Value::Object(changes), old.9))
 }
 
 fn count(n: usize) -> i64 {

@@ -1,0 +1,12 @@
+DROP TABLE attribute_conflicts;
+DROP TABLE attribute_history;
+DROP TABLE parcel_attributes;
+DROP TABLE reviews;
+DROP TABLE field_records;
+DROP TABLE mutations;
+DROP TABLE devices;
+DROP TABLE sync_feed;
+DROP INDEX parcels_sync_seq;
+ALTER TABLE parcels DROP COLUMN post_decision_activity;
+ALTER TABLE parcels DROP COLUMN sync_seq;
+DELETE FROM counters WHERE name = 'change_seq';

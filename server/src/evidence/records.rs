@@ -1,0 +1,142 @@
+//! The `field_records` table: visits, photos, submissions and withdrawals, as their authors
+//! pushed them. Rows are never deleted; a withdrawal marks its target, and a submission's
+//! status follows its reviews.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use serde_json::Value;
+use tianzhang_sync::messages::FieldRecord;
+use tianzhang_sync::records::SubmissionStatus;
+
+use crate::changes::{self, ChangeSequence, FeedWrite};
+use crate::db::DbConn;
+use crate::db::schema::{field_records, users};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = field_records)]
+pub struct FieldRecordRow {
+    pub id: String,
+    pub kind: String,
+    pub parcel_id: String,
+    pub author_id: String,
+    pub mutation_id: String,
+    pub record: String,
+    pub withdrawn: bool,
+    pub status: Option<String>,
+    pub manifest_hash: Option<String>,
+}
+
+impl FieldRecordRow {
+    pub fn submission_status(&self) -> Option<SubmissionStatus> {
+        self.status.as_deref().and_then(SubmissionStatus::parse)
+    }
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<FieldRecordRow>> {
+    field_records::table
+        .find(id)
+        .select(FieldRecordRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The records with these ids, in no particular order.
+pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<FieldRecordRow>> {
+    field_records::table
+        .filter(field_records::id.eq_any(ids))
+        .select(FieldRecordRow::as_select())
+        .load(conn)
+}
+
+/// The parcel's current submission: the one neither superseded nor withdrawn. The apply rules
+/// keep at most one.
+pub fn current_submission(
+    conn: &mut DbConn,
+    parcel_id: &str,
+) -> QueryResult<Option<FieldRecordRow>> {
+    field_records::table
+        .filter(field_records::parcel_id.eq(parcel_id))
+        .filter(field_records::kind.eq("submission"))
+        .filter(field_records::status.ne_all(["superseded", "withdrawn"]))
+        .select(FieldRecordRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut DbConn, row: &FieldRecordRow) -> QueryResult<()> {
+    diesel::insert_into(field_records::table)
+        .values((
+            field_records::id.eq(&row.id),
+            field_records::kind.eq(&row.kind),
+            field_records::parcel_id.eq(&row.parcel_id),
+            field_records::author_id.eq(&row.author_id),
+            field_records::mutation_id.eq(&row.mutation_id),
+            field_records::record.eq(&row.record),
+            field_records::withdrawn.eq(row.withdrawn),
+            field_records::status.eq(&row.status),
+            field_records::manifest_hash.eq(&row.manifest_hash),
+            field_records::created_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_status(conn: &mut DbConn, id: &str, status: SubmissionStatus) -> QueryResult<()> {
+    diesel::update(field_records::table.find(id))
+        .set(field_records::status.eq(status.as_str()))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn mark_withdrawn(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    diesel::update(field_records::table.find(id))
+        .set(field_records::withdrawn.eq(true))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Puts a record's current state in the change feed at its parcel's region. `author` is the
+/// author's username when the caller has it at hand; otherwise it is looked up.
+pub fn publish(
+    conn: &mut DbConn,
+    sequence: &mut ChangeSequence,
+    row: &FieldRecordRow,
+    region_path: &str,
+    author: Option<&str>,
+) -> QueryResult<i64> {
+    let author = match author {
+        Some(name) => name.to_owned(),
+        None => users::table
+            .find(&row.author_id)
+            .select(users::username)
+            .first(conn)?,
+    };
+    let record: Value = serde_json::from_str(&row.record)
+        .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
+    let data = FieldRecord {
+        record,
+        author,
+        mutation_id: row
+            .mutation_id
+            .parse()
+            .map_err(|e: uuid::Error| diesel::result::Error::DeserializationError(e.into()))?,
+        withdrawn: row.withdrawn,
+        status: row.submission_status(),
+        manifest_hash: row.manifest_hash.clone(),
+    };
+    let data = serde_json::to_string(&data)
+        .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
+    let number = sequence.next();
+    changes::write(
+        conn,
+        number,
+        FeedWrite {
+            kind: &row.kind,
+            entity_id: &row.id,
+            region_path,
+            parcel_id: Some(&row.parcel_id),
+            data: Some(&data),
+        },
+    )?;
+    Ok(number)
+}

@@ -1,0 +1,75 @@
+//! How the client reaches the server. The client only needs four calls; keeping them behind a
+//! trait lets a phone app bring its own HTTP stack and lets tests put a flaky network (or a
+//! fake server) in between.
+
+use uuid::Uuid;
+
+use crate::messages::{
+    DeviceState, PullResponse, PushRequest, PushResponse, RegisterDevice, SyncInfo,
+};
+
+/// The four sync endpoints. Implementations do no retrying of their own: the client decides
+/// what a failure means (every call is safe to repeat).
+pub trait Transport {
+    /// `GET /api/v1/sync/info`.
+    fn info(&mut self) -> Result<SyncInfo, TransportError>;
+    /// `POST /api/v1/sync/devices`.
+    fn register(&mut self, req: &RegisterDevice) -> Result<DeviceState, TransportError>;
+    /// `POST /api/v1/sync/push`.
+    fn push(&mut self, req: &PushRequest) -> Result<PushResponse, TransportError>;
+    /// `GET /api/v1/sync/pull`; `cursor` is `None` on the first pull.
+    fn pull(
+        &mut self,
+        cursor: Option<&str>,
+        limit: u32,
+        device_id: Option<Uuid>,
+    ) -> Result<PullResponse, TransportError>;
+}
+
+/// Why a call did not return the expected answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// The request or its response was lost: the server may or may not have acted on it.
+    /// Every sync call is safe to repeat, so the answer is to try again later.
+    #[error("network error: {0}")]
+    Network(String),
+    /// The server answered with an error. `code` is the problem document's stable code; it is
+    /// empty when the body was not a problem document (a proxy's error page, say).
+    #[error("the server answered {status} {code}: {detail}")]
+    Problem {
+        status: u16,
+        code: String,
+        detail: String,
+    },
+    /// The server answered with success, but not with the expected document.
+    #[error("unexpected response: {0}")]
+    InvalidResponse(String),
+    /// The request could not be made at all (a malformed base URL): retrying will not help.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+}
+
+impl TransportError {
+    /// The problem code, if the server answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            TransportError::Problem { code, .. } if !code.is_empty() => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The server does not know this device for the signed-in user: its registration was lost
+    /// (a restore from backup) or another user signed in on the phone.
+    pub fn is_device_unknown(&self) -> bool {
+        self.code() == Some("device_unknown")
+    }
+
+    /// Trying again later may succeed: the network, rate limiting (429) or a server fault (5xx).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            TransportError::Network(_) => true,
+            TransportError::Problem { status, .. } => *status == 429 || *status >= 500,
+            TransportError::InvalidResponse(_) | TransportError::InvalidRequest(_) => false,
+        }
+    }
+}

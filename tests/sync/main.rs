@@ -1,0 +1,7 @@
+//! The sync protocol end to end: devices push and pull against a real server over HTTP, on
+//! SQLite or PostgreSQL.
+
+// Test helpers panic on unexpected values: that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod push;
