@@ -74,6 +74,7 @@ async fn every_role_against_every_endpoint() {
     assert_eq!(imported.status(), StatusCode::OK);
     let page: Value = app.get_json("/api/v1/parcels", &admin.access_token).await;
     let parcel = page["items"][0]["id"].as_str().unwrap().to_owned();
+    let device = uuid::Uuid::now_v7();
 
     let table = [
         endpoint(Method::GET, "/healthz", None, [200; 5]),
@@ -181,6 +182,42 @@ async fn every_role_against_every_endpoint() {
             "/api/v1/parcels/locate?lon=116.3005&lat=28.4005",
             None,
             [401, 200, 200, 200, 200],
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/sync/info",
+            None,
+            [401, 200, 200, 200, 200],
+        ),
+        // Everyone may register a device; the first to register an id owns it.
+        endpoint(
+            Method::POST,
+            "/api/v1/sync/devices",
+            Some(json!({"protocol": 1, "device_id": device})),
+            [401, 200, 409, 409, 409],
+        ),
+        // Field chiefs and reviewers push field records, each from their own devices only;
+        // auditors and admins do not write in the field.
+        endpoint(
+            Method::POST,
+            "/api/v1/sync/push",
+            Some(json!({"protocol": 1, "device_id": device, "mutations": []})),
+            [401, 200, 409, 403, 403],
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/sync/pull",
+            None,
+            [401, 200, 200, 200, 200],
+        ),
+        // Only reviewers decide; the submission does not exist.
+        endpoint(
+            Method::POST,
+            "/api/v1/reviews",
+            Some(
+                json!({"submission_id": uuid::Uuid::now_v7(), "manifest_hash": "sha256:00", "decision": "approved"}),
+            ),
+            [401, 403, 404, 403, 403],
         ),
     ];
 

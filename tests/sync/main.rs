@@ -4,4 +4,8 @@
 // Test helpers panic on unexpected values: that is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod conflicts;
+mod pull;
 mod push;
+mod review;
+mod scope;

@@ -85,7 +85,7 @@ fn publish(
     let mut sequence = ChangeSequence::lock(conn)?;
     changes::write(
         conn,
-        sequence.next(),
+        sequence.take(),
         FeedWrite {
             kind: RecordKind::Campaign.as_str(),
             entity_id: &row.id,

@@ -76,14 +76,14 @@ pub fn move_parcel_records(
         parcel_id: Some(parcel_id),
         data: None,
     };
-    write(conn, seq.next(), removal("parcel", parcel_id))?;
+    write(conn, seq.take(), removal("parcel", parcel_id))?;
     for (kind, entity_id, _) in &records {
-        write(conn, seq.next(), removal(kind, entity_id))?;
+        write(conn, seq.take(), removal(kind, entity_id))?;
     }
     for (kind, entity_id, data) in &records {
         write(
             conn,
-            seq.next(),
+            seq.take(),
             FeedWrite {
                 kind,
                 entity_id,

@@ -54,7 +54,7 @@ impl ChangeSequence {
     }
 
     /// The next number.
-    pub fn next(&mut self) -> i64 {
+    pub fn take(&mut self) -> i64 {
         self.last += 1;
         self.last
     }

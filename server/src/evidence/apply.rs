@@ -381,7 +381,7 @@ fn set_attributes(
     if !plan.changes_anything() {
         return Ok(Applied::default());
     }
-    let number = sequence.next();
+    let number = sequence.take();
     let editor = Editor {
         user_id: author.user_id,
         device_id: &author.device_id.to_string(),

@@ -68,28 +68,36 @@ pub fn state(conn: &mut DbConn, parcel_id: &str) -> QueryResult<AttributeState> 
     })
 }
 
+#[derive(Queryable)]
+struct ConflictRow {
+    id: String,
+    field: String,
+    kept: Option<String>,
+    overwritten: Option<String>,
+    seq: i64,
+}
+
 fn open_conflicts(conn: &mut DbConn, parcel_id: &str) -> QueryResult<Vec<ConflictData>> {
-    let rows: Vec<(String, String, Option<String>, Option<String>, i64)> =
-        attribute_conflicts::table
-            .filter(attribute_conflicts::parcel_id.eq(parcel_id))
-            .filter(attribute_conflicts::settled_seq.is_null())
-            .order(attribute_conflicts::seq.asc())
-            .select((
-                attribute_conflicts::id,
-                attribute_conflicts::field,
-                attribute_conflicts::kept,
-                attribute_conflicts::overwritten,
-                attribute_conflicts::seq,
-            ))
-            .load(conn)?;
+    let rows: Vec<ConflictRow> = attribute_conflicts::table
+        .filter(attribute_conflicts::parcel_id.eq(parcel_id))
+        .filter(attribute_conflicts::settled_seq.is_null())
+        .order(attribute_conflicts::seq.asc())
+        .select((
+            attribute_conflicts::id,
+            attribute_conflicts::field,
+            attribute_conflicts::kept,
+            attribute_conflicts::overwritten,
+            attribute_conflicts::seq,
+        ))
+        .load(conn)?;
     rows.into_iter()
-        .map(|(id, name, kept, overwritten, at)| {
+        .map(|row| {
             Ok(ConflictData {
-                id: uuid(&id)?,
-                field: field(&name)?,
-                kept,
-                overwritten,
-                seq: seq(at),
+                id: uuid(&row.id)?,
+                field: field(&row.field)?,
+                kept: row.kept,
+                overwritten: row.overwritten,
+                seq: seq(row.seq),
             })
         })
         .collect()

@@ -126,7 +126,7 @@ pub fn publish(
     };
     let data = serde_json::to_string(&data)
         .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
-    let number = sequence.next();
+    let number = sequence.take();
     changes::write(
         conn,
         number,

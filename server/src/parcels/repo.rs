@@ -291,7 +291,7 @@ pub fn set_status(
         .set((
             parcels::status.eq(status),
             parcels::post_decision_activity.eq(post_decision_activity),
-            parcels::sync_seq.eq(sequence.next()),
+            parcels::sync_seq.eq(sequence.take()),
         ))
         .execute(conn)?;
     Ok(())

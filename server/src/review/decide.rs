@@ -102,7 +102,7 @@ pub fn decide(
     let data = serde_json::to_string(&review).map_err(|e| ApiError::Internal(e.into()))?;
     changes::write(
         conn,
-        sequence.next(),
+        sequence.take(),
         FeedWrite {
             kind: RecordKind::Review.as_str(),
             entity_id: &review.id.to_string(),

@@ -146,7 +146,7 @@ impl Applier {
                     version: 1,
                     created_at: now,
                     content: ParcelContent::of(parcel, generation, now),
-                    sync_seq: self.sequence.next(),
+                    sync_seq: self.sequence.take(),
                 }),
                 Some(s) if s.content_hash == parcel.content_hash => self.counts.unchanged += 1,
                 Some(s) => changed.push((parcel, s)),
@@ -170,7 +170,7 @@ impl Applier {
             diesel::update(parcels::table.find(&stored.id))
                 .set((
                     parcels::version.eq(version),
-                    parcels::sync_seq.eq(self.sequence.next()),
+                    parcels::sync_seq.eq(self.sequence.take()),
                     ParcelContent::of(parcel, generation, now),
                 ))
                 .execute(conn)?;
