@@ -265,6 +265,7 @@ pub struct AttributesData {
 /// Two edits of one field that did not see each other. The later arrival holds the field;
 /// the value it replaced is kept here until someone who has seen both settles it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConflictData {
     pub id: Uuid,
     pub field: AttributeField,

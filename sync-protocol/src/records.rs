@@ -125,6 +125,7 @@ pub struct Withdrawal {
 
 /// The field-observed parcel attributes that devices may edit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AttributeField {
     /// What the land is used for now (耕地, 园地, 坑塘, 建设用地 …).

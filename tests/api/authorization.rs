@@ -185,6 +185,12 @@ async fn every_role_against_every_endpoint() {
         ),
         endpoint(
             Method::GET,
+            &format!("/api/v1/parcels/{parcel}/attributes"),
+            None,
+            [401, 200, 200, 200, 200],
+        ),
+        endpoint(
+            Method::GET,
             "/api/v1/sync/info",
             None,
             [401, 200, 200, 200, 200],

@@ -89,6 +89,36 @@ async fn concurrent_edits_are_flagged_with_both_values_and_settled_by_a_later_ed
         .await;
     assert_eq!(own.status, OutcomeStatus::Applied);
 
+    // Reviewers see the conflict on the parcel, with every value written so far.
+    let (_, reviewer) = app.signed_in(Role::TownshipReviewer).await;
+    let shown = app
+        .get_json(
+            &format!("/api/v1/parcels/{p1}/attributes"),
+            &reviewer.access_token,
+        )
+        .await;
+    assert_eq!(shown["open_conflicts"][0]["kept"], "水稻");
+    assert_eq!(shown["open_conflicts"][0]["overwritten"], "小麦");
+    assert_eq!(shown["history"].as_array().unwrap().len(), 4);
+    assert!(shown["history"][1]["conflict_id"].is_string());
+    let outsider = app
+        .create_user(
+            Role::FieldChief,
+            Some(tianzhang_tests::fixtures::OTHER_VILLAGE),
+        )
+        .await;
+    let outsider = app.login(&outsider).await;
+    let hidden = app
+        .authed(
+            reqwest::Method::GET,
+            &format!("/api/v1/parcels/{p1}/attributes"),
+            &outsider.access_token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hidden.status(), reqwest::StatusCode::NOT_FOUND);
+
     let (seq, attributes) = a.attributes(&app, &p1).await;
     assert_eq!(attributes.fields[&AttributeField::Crop], "水稻（晚稻）");
     assert_eq!(attributes.fields[&AttributeField::Notes], "东侧已平整");

@@ -169,6 +169,11 @@ async fn a_decision_binds_to_the_manifest_and_late_field_work_only_raises_a_flag
     assert!(parcel.post_decision_activity);
     let approved: SubmissionData = record(&state, "submission", &claim.id.to_string());
     assert_eq!(approved.status, Some(SubmissionStatus::Approved));
+    let listed = app
+        .get_json(&format!("/api/v1/parcels/{p1}"), &reviewer.access_token)
+        .await;
+    assert_eq!(listed["status"], "approved");
+    assert_eq!(listed["post_decision_activity"], true);
     assert!(!approved.withdrawn);
 
     // A new submission reopens review and supersedes the approved one, which keeps its decision.

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::changes::{self, FeedWrite};
 use crate::db::DbConn;
-use crate::db::schema::{attribute_conflicts, attribute_history, parcel_attributes};
+use crate::db::schema::{attribute_conflicts, attribute_history, parcel_attributes, users};
 
 fn corrupt(what: &str) -> diesel::result::Error {
     diesel::result::Error::DeserializationError(format!("stored {what} is invalid").into())
@@ -225,4 +225,40 @@ fn publish(conn: &mut DbConn, number: i64, parcel_id: &str, region_path: &str) -
             data: Some(&data),
         },
     )
+}
+
+/// One value written to an attribute.
+#[derive(Debug, Queryable)]
+pub struct HistoryRow {
+    pub field: String,
+    pub value: Option<String>,
+    pub previous: Option<String>,
+    pub seq: i64,
+    pub author: String,
+    pub conflict_id: Option<String>,
+    pub recorded_at: chrono::NaiveDateTime,
+}
+
+/// A parcel's attributes, open conflicts and every value ever written, oldest first.
+pub fn with_history(
+    conn: &mut DbConn,
+    parcel_id: &str,
+) -> QueryResult<(AttributeState, Vec<ConflictData>, Vec<HistoryRow>)> {
+    let state = state(conn, parcel_id)?;
+    let conflicts = open_conflicts(conn, parcel_id)?;
+    let history = attribute_history::table
+        .inner_join(users::table.on(users::id.eq(attribute_history::author_id)))
+        .filter(attribute_history::parcel_id.eq(parcel_id))
+        .order(attribute_history::seq.asc())
+        .select((
+            attribute_history::field,
+            attribute_history::value,
+            attribute_history::previous,
+            attribute_history::seq,
+            users::username,
+            attribute_history::conflict_id,
+            attribute_history::recorded_at,
+        ))
+        .load(conn)?;
+    Ok((state, conflicts, history))
 }

@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod attributes;
+pub mod handlers;
 pub mod records;
 
 pub use apply::{Applied, ApplyError, Author, apply};

@@ -24,6 +24,7 @@ pub struct ParcelRow {
     pub area_mismatch: bool,
     pub deadline: Option<NaiveDate>,
     pub status: String,
+    pub post_decision_activity: bool,
     pub attributes: String,
     pub version: i64,
     pub created_at: NaiveDateTime,
@@ -54,6 +55,9 @@ pub struct Parcel {
     /// Derived from submissions and review decisions: `open`, `submitted`, `approved`,
     /// `rejected` or `returned`.
     pub status: String,
+    /// Field activity arrived after the current submission was decided: the reviewer should
+    /// look again. Only a new submission reopens review.
+    pub post_decision_activity: bool,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -76,6 +80,7 @@ impl ParcelRow {
             deadline: self.deadline,
             overdue: self.deadline.is_some_and(|d| d < today) && self.status != "approved",
             status: self.status.clone(),
+            post_decision_activity: self.post_decision_activity,
             version: self.version,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
