@@ -13,7 +13,9 @@ use tianzhang_sync::mutation::{Mutation, MutationBody};
 use tianzhang_sync::records::{Claim, Photo, Position, Submission, Visit};
 use uuid::Uuid;
 
-use crate::TestApp;
+use tianzhang_server::auth::Role;
+
+use crate::{TestApp, Tokens};
 
 /// Registers a device; asserts success.
 pub async fn register(app: &TestApp, token: &str, device: Uuid) -> DeviceState {
@@ -200,4 +202,12 @@ pub fn submission(parcel_id: &str, photo_ids: Vec<Uuid>) -> Submission {
         supersedes: None,
         decision_seen: None,
     }
+}
+
+/// A user of `role` in the role's fixture region, signed in, with a registered device.
+pub async fn signed_in_device(app: &TestApp, role: Role) -> (Tokens, Uuid) {
+    let (_, tokens) = app.signed_in(role).await;
+    let device = Uuid::now_v7();
+    register(app, &tokens.access_token, device).await;
+    (tokens, device)
 }

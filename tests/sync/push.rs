@@ -8,7 +8,7 @@ use tianzhang_sync::mutation::{Mutation, MutationBody};
 use tianzhang_tests::expect_problem;
 use tianzhang_tests::parcels::app_with_parcels;
 use tianzhang_tests::sync::{
-    Outbox, materialise, parcel_ids, pull_all, push, register, send_push, visit,
+    Outbox, materialise, parcel_ids, pull_all, push, register, send_push, signed_in_device, visit,
 };
 use uuid::Uuid;
 
@@ -66,9 +66,7 @@ async fn a_replayed_push_returns_the_stored_outcomes_and_applies_nothing_twice()
 async fn a_gap_stops_the_push_and_names_the_expected_number() {
     let (app, admin, _) = app_with_parcels().await;
     let ids = parcel_ids(&app, &admin.access_token).await;
-    let (_, chief) = app.signed_in(Role::FieldChief).await;
-    let device = Uuid::now_v7();
-    register(&app, &chief.access_token, device).await;
+    let (chief, device) = signed_in_device(&app, Role::FieldChief).await;
     let mut outbox = Outbox::default();
     let all: Vec<Mutation> = (0..4)
         .map(|_| outbox.mutation(MutationBody::CreateVisit(visit(&ids["P1"]))))
@@ -94,9 +92,7 @@ async fn a_gap_stops_the_push_and_names_the_expected_number() {
 async fn an_invalid_mutation_is_rejected_with_its_reason_and_never_blocks_the_next() {
     let (app, admin, _) = app_with_parcels().await;
     let ids = parcel_ids(&app, &admin.access_token).await;
-    let (_, chief) = app.signed_in(Role::FieldChief).await;
-    let device = Uuid::now_v7();
-    register(&app, &chief.access_token, device).await;
+    let (chief, device) = signed_in_device(&app, Role::FieldChief).await;
     let mut outbox = Outbox::default();
     let mut unknown_kind = outbox.mutation(MutationBody::CreateVisit(visit(&ids["P1"])));
     unknown_kind.kind = "visit.delete".into();
@@ -145,9 +141,7 @@ async fn an_invalid_mutation_is_rejected_with_its_reason_and_never_blocks_the_ne
 async fn a_device_that_lost_its_registration_resends_under_a_new_one_without_double_effects() {
     let (app, admin, _) = app_with_parcels().await;
     let ids = parcel_ids(&app, &admin.access_token).await;
-    let (_, chief) = app.signed_in(Role::FieldChief).await;
-    let old_device = Uuid::now_v7();
-    register(&app, &chief.access_token, old_device).await;
+    let (chief, old_device) = signed_in_device(&app, Role::FieldChief).await;
     let mut old = Outbox::default();
     let sent: Vec<Mutation> = (0..2)
         .map(|_| old.mutation(MutationBody::CreateVisit(visit(&ids["P1"]))))

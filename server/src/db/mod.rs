@@ -110,19 +110,7 @@ impl Database {
         T: Send + 'static,
         E: From<DbError> + From<diesel::result::Error> + Send + 'static,
     {
-        let _permit = self.permit().await?;
-        let pool = self.pool.clone();
-        let writer = (self.backend == Backend::Sqlite).then(|| Arc::clone(&self.sqlite_writer));
-        tokio::task::spawn_blocking(move || {
-            let mut conn = checkout(&pool)?;
-            // A poisoned lock only means another writer panicked; its transaction rolled back.
-            let _guard = writer
-                .as_ref()
-                .map(|w| w.lock().unwrap_or_else(|p| p.into_inner()));
-            (*conn).transaction(f)
-        })
-        .await
-        .map_err(DbError::from)?
+        self.transaction(Transaction::Write, f).await
     }
 
     /// Runs `f` inside one read-only transaction that sees a single snapshot of the database,
@@ -134,12 +122,27 @@ impl Database {
         T: Send + 'static,
         E: From<DbError> + From<diesel::result::Error> + Send + 'static,
     {
+        self.transaction(Transaction::Snapshot, f).await
+    }
+
+    async fn transaction<T, E, F>(&self, kind: Transaction, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
         let _permit = self.permit().await?;
         let pool = self.pool.clone();
+        let writer = (kind == Transaction::Write && self.backend == Backend::Sqlite)
+            .then(|| Arc::clone(&self.sqlite_writer));
         tokio::task::spawn_blocking(move || {
             let mut conn = checkout(&pool)?;
+            // A poisoned lock only means another writer panicked; its transaction rolled back.
+            let _guard = writer
+                .as_ref()
+                .map(|w| w.lock().unwrap_or_else(|p| p.into_inner()));
             (*conn).transaction(|conn| {
-                if let DbConn::Postgres(pg) = conn {
+                if let (Transaction::Snapshot, DbConn::Postgres(pg)) = (kind, &mut *conn) {
                     diesel::connection::SimpleConnection::batch_execute(
                         pg,
                         "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
@@ -164,6 +167,14 @@ impl Database {
         })
         .await
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transaction {
+    /// Writes, serialised among themselves on SQLite.
+    Write,
+    /// Reads that share one snapshot.
+    Snapshot,
 }
 
 fn checkout(pool: &Pool<Manager>) -> Result<PooledConnection<Manager>, DbError> {

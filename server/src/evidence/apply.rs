@@ -62,8 +62,12 @@ pub fn apply(
 ) -> ApplyResult<Applied> {
     validate(body).map_err(|message| reject(RejectReason::InvalidRecord, message))?;
     match body {
-        MutationBody::CreateVisit(visit) => create_visit(conn, sequence, author, visit),
-        MutationBody::CreatePhoto(photo) => create_photo(conn, sequence, author, photo),
+        MutationBody::CreateVisit(visit) => {
+            create_observation(conn, sequence, author, Observation::visit(visit)?)
+        }
+        MutationBody::CreatePhoto(photo) => {
+            create_observation(conn, sequence, author, Observation::photo(photo)?)
+        }
         MutationBody::CreateSubmission(submission) => {
             create_submission(conn, sequence, author, submission)
         }
@@ -192,39 +196,63 @@ fn flag_post_decision_activity(
     Ok(())
 }
 
-fn create_visit(
-    conn: &mut DbConn,
-    sequence: &mut ChangeSequence,
-    author: &Author<'_>,
-    visit: &Visit,
-) -> ApplyResult<Applied> {
-    let parcel = parcel(conn, author, &visit.parcel_id)?;
-    let record = to_json(visit)?;
-    if !is_new(conn, visit.id, "visit", &record)? {
-        return Ok(Applied::default());
-    }
-    check_supersedes(conn, author, visit.supersedes, "visit", &parcel.id)?;
-    let row = new_row(author, visit.id, "visit", &parcel.id, record);
-    store(conn, sequence, author, &row, &parcel)?;
-    Ok(Applied::default())
+/// A visit or a photo: what someone saw at a parcel, possibly correcting an earlier
+/// observation of their own.
+struct Observation<'a> {
+    kind: &'static str,
+    id: Uuid,
+    parcel_id: &'a str,
+    supersedes: Option<Uuid>,
+    /// A photo's visit, which must be on the same parcel.
+    visit_id: Option<Uuid>,
+    record: String,
 }
 
-fn create_photo(
+impl<'a> Observation<'a> {
+    fn visit(visit: &'a Visit) -> ApplyResult<Self> {
+        Ok(Observation {
+            kind: "visit",
+            id: visit.id,
+            parcel_id: &visit.parcel_id,
+            supersedes: visit.supersedes,
+            visit_id: None,
+            record: to_json(visit)?,
+        })
+    }
+
+    fn photo(photo: &'a Photo) -> ApplyResult<Self> {
+        Ok(Observation {
+            kind: "photo",
+            id: photo.id,
+            parcel_id: &photo.parcel_id,
+            supersedes: photo.supersedes,
+            visit_id: photo.visit_id,
+            record: to_json(photo)?,
+        })
+    }
+}
+
+fn create_observation(
     conn: &mut DbConn,
     sequence: &mut ChangeSequence,
     author: &Author<'_>,
-    photo: &Photo,
+    observation: Observation<'_>,
 ) -> ApplyResult<Applied> {
-    let parcel = parcel(conn, author, &photo.parcel_id)?;
-    let record = to_json(photo)?;
-    if !is_new(conn, photo.id, "photo", &record)? {
+    let parcel = parcel(conn, author, observation.parcel_id)?;
+    if !is_new(conn, observation.id, observation.kind, &observation.record)? {
         return Ok(Applied::default());
     }
-    if let Some(visit) = photo.visit_id {
+    if let Some(visit) = observation.visit_id {
         referenced(conn, visit, "visit", &parcel.id)?;
     }
-    check_supersedes(conn, author, photo.supersedes, "photo", &parcel.id)?;
-    let row = new_row(author, photo.id, "photo", &parcel.id, record);
+    check_supersedes(conn, author, observation.supersedes, observation.kind, &parcel.id)?;
+    let row = new_row(
+        author,
+        observation.id,
+        observation.kind,
+        &parcel.id,
+        observation.record,
+    );
     store(conn, sequence, author, &row, &parcel)?;
     Ok(Applied::default())
 }
