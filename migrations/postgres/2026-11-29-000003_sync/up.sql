@@ -70,9 +70,12 @@ CREATE TABLE field_records (
     status        TEXT CHECK (status IN ('ready_for_review', 'approved', 'rejected', 'returned',
                       'superseded', 'withdrawn')),
     manifest_hash TEXT,
+    sha256        TEXT,
     created_at    TIMESTAMP NOT NULL
 );
 CREATE INDEX field_records_parcel_id ON field_records (parcel_id, kind);
+-- A photo's file, for finding the records that wait for it and the same file on other parcels.
+CREATE INDEX field_records_sha256 ON field_records (sha256);
 
 -- A reviewer's decision, bound to the exact submission content it judged.
 CREATE TABLE reviews (

@@ -188,6 +188,7 @@ diesel::table! {
         withdrawn -> Bool,
         status -> Nullable<Text>,
         manifest_hash -> Nullable<Text>,
+        sha256 -> Nullable<Text>,
         created_at -> Timestamp,
     }
 }

@@ -159,6 +159,7 @@ fn new_row(
         withdrawn: false,
         status: None,
         manifest_hash: None,
+        sha256: None,
     }
 }
 
@@ -205,6 +206,8 @@ struct Observation<'a> {
     supersedes: Option<Uuid>,
     /// A photo's visit, which must be on the same parcel.
     visit_id: Option<Uuid>,
+    /// A photo's file.
+    sha256: Option<&'a str>,
     record: String,
 }
 
@@ -216,6 +219,7 @@ impl<'a> Observation<'a> {
             parcel_id: &visit.parcel_id,
             supersedes: visit.supersedes,
             visit_id: None,
+            sha256: None,
             record: to_json(visit)?,
         })
     }
@@ -227,6 +231,7 @@ impl<'a> Observation<'a> {
             parcel_id: &photo.parcel_id,
             supersedes: photo.supersedes,
             visit_id: photo.visit_id,
+            sha256: Some(&photo.sha256),
             record: to_json(photo)?,
         })
     }
@@ -246,13 +251,14 @@ fn create_observation(
         referenced(conn, visit, "visit", &parcel.id)?;
     }
     check_supersedes(conn, author, observation.supersedes, observation.kind, &parcel.id)?;
-    let row = new_row(
+    let mut row = new_row(
         author,
         observation.id,
         observation.kind,
         &parcel.id,
         observation.record,
     );
+    row.sha256 = observation.sha256.map(str::to_owned);
     store(conn, sequence, author, &row, &parcel)?;
     Ok(Applied::default())
 }

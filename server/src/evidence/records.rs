@@ -24,6 +24,8 @@ pub struct FieldRecordRow {
     pub withdrawn: bool,
     pub status: Option<String>,
     pub manifest_hash: Option<String>,
+    /// A photo's file.
+    pub sha256: Option<String>,
 }
 
 impl FieldRecordRow {
@@ -75,6 +77,7 @@ pub fn insert(conn: &mut DbConn, row: &FieldRecordRow) -> QueryResult<()> {
             field_records::withdrawn.eq(row.withdrawn),
             field_records::status.eq(&row.status),
             field_records::manifest_hash.eq(&row.manifest_hash),
+            field_records::sha256.eq(&row.sha256),
             field_records::created_at.eq(Utc::now().naive_utc()),
         ))
         .execute(conn)?;
