@@ -14,7 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::db::DatabaseUrl;
 
 /// Environment variables read by the test suites, not by the server.
-const ENV_NOT_FOR_THE_SERVER: [&str; 2] = ["config", "test_postgres_url"];
+const ENV_NOT_FOR_THE_SERVER: [&str; 3] = ["config", "test_postgres_url", "test_s3_endpoint"];
+
+/// The media types the upload checks can verify; `uploads.media_types` picks among them.
+pub const SUPPORTED_MEDIA_TYPES: [&str; 1] = ["image/jpeg"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -33,6 +36,8 @@ pub struct Config {
     pub behind_proxy: bool,
     pub auth: AuthConfig,
     pub limits: Limits,
+    pub storage: StorageConfig,
+    pub uploads: UploadLimits,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -63,6 +68,55 @@ pub struct Limits {
     pub pull_changes: u32,
 }
 
+/// Where photo blobs (and the parts of unfinished uploads) are kept.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// S3-compatible object storage; unset means the local disk, `<data_dir>/blobs`.
+    pub s3: Option<S3Config>,
+}
+
+/// An S3-compatible bucket (AWS S3, MinIO, Ceph RGW, Garage, ...).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    /// `https://host:port` of an S3-compatible service; unset means AWS S3 in `region`.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    pub bucket: String,
+    #[serde(default = "default_s3_region")]
+    pub region: String,
+    /// With `secret_access_key`; both unset means the instance's own credentials (the
+    /// metadata service or web identity, as the AWS SDKs find them).
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    #[serde(default)]
+    pub secret_access_key: Option<Secret>,
+    /// Allow a plain `http://` endpoint (a bucket on the same host or a trusted network).
+    #[serde(default)]
+    pub allow_http: bool,
+}
+
+fn default_s3_region() -> String {
+    "us-east-1".to_owned()
+}
+
+/// Limits of photo uploads (`/api/v1/uploads`), enforced before work is spent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UploadLimits {
+    /// The largest file; a larger `Upload-Length` is refused at creation with `413`.
+    pub max_bytes: u64,
+    /// The most pixels (width × height, read from the file's header) a photo may have.
+    pub max_pixels: u64,
+    /// Accepted media types, checked against the file's own bytes.
+    pub media_types: Vec<String>,
+    /// How long an unfinished upload is kept after its last chunk.
+    pub expiry_secs: u64,
+    /// The most hashes one `POST /api/v1/uploads/missing` may ask about.
+    pub missing_hashes: usize,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -82,6 +136,20 @@ impl Default for Config {
             behind_proxy: false,
             auth: AuthConfig::default(),
             limits: Limits::default(),
+            storage: StorageConfig::default(),
+            uploads: UploadLimits::default(),
+        }
+    }
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 32 * 1024 * 1024,
+            max_pixels: 64_000_000,
+            media_types: vec!["image/jpeg".to_owned()],
+            expiry_secs: 7 * 24 * 3600,
+            missing_hashes: 1000,
         }
     }
 }
@@ -186,6 +254,61 @@ impl Config {
         if self.limits.push_mutations == 0 || self.limits.pull_changes == 0 {
             return invalid("limits.push_mutations and limits.pull_changes must be at least 1");
         }
+        self.validate_uploads()?;
+        match &self.storage.s3 {
+            Some(s3) => s3.validate(),
+            None => Ok(()),
+        }
+    }
+
+    fn validate_uploads(&self) -> Result<(), ConfigError> {
+        let invalid = |what: &str| Err(ConfigError::Invalid(what.to_owned()));
+        let uploads = &self.uploads;
+        if uploads.max_bytes == 0 || uploads.max_pixels == 0 {
+            return invalid("uploads.max_bytes and uploads.max_pixels must be at least 1");
+        }
+        if uploads.expiry_secs == 0 || uploads.missing_hashes == 0 {
+            return invalid("uploads.expiry_secs and uploads.missing_hashes must be at least 1");
+        }
+        if uploads.media_types.is_empty() {
+            return invalid("uploads.media_types must name at least one type");
+        }
+        if let Some(unknown) = uploads
+            .media_types
+            .iter()
+            .find(|t| !SUPPORTED_MEDIA_TYPES.contains(&t.as_str()))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "uploads.media_types: {unknown:?} cannot be checked; supported: {}",
+                SUPPORTED_MEDIA_TYPES.join(", ")
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl S3Config {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |what: &str| Err(ConfigError::Invalid(what.to_owned()));
+        if self.bucket.trim().is_empty() {
+            return invalid("storage.s3.bucket must not be empty");
+        }
+        if self.access_key_id.is_some() != self.secret_access_key.is_some() {
+            return invalid(
+                "storage.s3.access_key_id and storage.s3.secret_access_key go together",
+            );
+        }
+        if let Some(endpoint) = &self.endpoint {
+            if endpoint.starts_with("http://") {
+                if !self.allow_http {
+                    return invalid(
+                        "storage.s3.endpoint is plain http://; set storage.s3.allow_http = true",
+                    );
+                }
+            } else if !endpoint.starts_with("https://") {
+                return invalid("storage.s3.endpoint must start with https:// or http://");
+            }
+        }
         Ok(())
     }
 }
@@ -260,6 +383,59 @@ mod tests {
             assert_eq!(config.listen.port(), 9100);
             Ok(())
         });
+    }
+
+    #[test]
+    fn storage_and_upload_limits_from_file_and_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "t.toml",
+                "[storage.s3]\nbucket = \"photos\"\nendpoint = \"http://127.0.0.1:9000\"\n\
+                 allow_http = true\n[uploads]\nmax_bytes = 1000\n",
+            )?;
+            jail.set_env("TIANZHANG_STORAGE__S3__ACCESS_KEY_ID", "id");
+            jail.set_env("TIANZHANG_STORAGE__S3__SECRET_ACCESS_KEY", "hunter2");
+            jail.set_env("TIANZHANG_UPLOADS__MAX_PIXELS", "1000000");
+            jail.set_env("TIANZHANG_TEST_S3_ENDPOINT", "http://ignored");
+            let config = Config::load(Some(Path::new("t.toml")), &Overrides::default()).unwrap();
+            let s3 = config.storage.s3.as_ref().unwrap();
+            assert_eq!(s3.bucket, "photos");
+            assert_eq!(s3.region, "us-east-1");
+            assert_eq!(s3.access_key_id.as_deref(), Some("id"));
+            assert_eq!(
+                s3.secret_access_key.as_ref().map(Secret::expose),
+                Some("hunter2")
+            );
+            assert!(!format!("{config:?}").contains("hunter2"));
+            assert_eq!(config.uploads.max_bytes, 1000);
+            assert_eq!(config.uploads.max_pixels, 1_000_000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unsafe_storage_and_upload_settings_are_refused() {
+        let s3 = |endpoint: &str, allow_http: bool| S3Config {
+            endpoint: Some(endpoint.to_owned()),
+            bucket: "b".to_owned(),
+            region: default_s3_region(),
+            access_key_id: None,
+            secret_access_key: None,
+            allow_http,
+        };
+        assert!(s3("http://127.0.0.1:9000", false).validate().is_err());
+        assert!(s3("http://127.0.0.1:9000", true).validate().is_ok());
+        assert!(s3("ftp://x", true).validate().is_err());
+        let half_keys = S3Config {
+            access_key_id: Some("id".to_owned()),
+            ..s3("https://s3.internal", false)
+        };
+        assert!(half_keys.validate().is_err());
+        let mut config = Config::default();
+        config.uploads.media_types = vec!["image/gif".to_owned()];
+        assert!(config.validate().is_err());
+        config.uploads.media_types.clear();
+        assert!(config.validate().is_err());
     }
 
     #[test]

@@ -21,6 +21,9 @@ use crate::http::request_id;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// tus's `Upload-Offset` header, sent with an upload refused at the wrong offset.
+static UPLOAD_OFFSET: header::HeaderName = header::HeaderName::from_static("upload-offset");
+
 /// All a client learns of an internal error; the log has the rest under the same request id.
 const INTERNAL_DETAIL: &str =
     "an unexpected error occurred; quote the request id when reporting it";
@@ -80,6 +83,15 @@ pub enum ApiError {
     Conflict { code: &'static str, detail: String },
     #[error("the parcel list has problems; nothing was imported")]
     ImportRefused(Box<crate::parcels::import::ImportReport>),
+    /// A resumable upload refused (see docs/uploads.md). `offset`, when set, is the upload's
+    /// offset on the server, sent as `Upload-Offset` so that the client resumes from there.
+    #[error("{detail}")]
+    Upload {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+        offset: Option<u64>,
+    },
     #[error("too many attempts; retry in {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("the service is temporarily unavailable")]
@@ -110,6 +122,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict { code, .. } => code,
             ApiError::ImportRefused(_) => "import_refused",
+            ApiError::Upload { code, .. } => code,
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
@@ -196,7 +209,7 @@ impl Problem {
     fn new(status: StatusCode, code: &str, detail: String) -> Self {
         Self {
             problem_type: format!("urn:tianzhang:problem:{code}"),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: reason_phrase(status).to_owned(),
             status: status.as_u16(),
             detail,
             code: code.to_owned(),
@@ -212,6 +225,14 @@ impl Problem {
         HttpResponse::build(status)
             .content_type(PROBLEM_JSON)
             .json(self)
+    }
+}
+
+/// The reason phrase of a status, including tus's `460 Checksum Mismatch`.
+fn reason_phrase(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        460 => "Checksum Mismatch",
+        _ => status.canonical_reason().unwrap_or("Error"),
     }
 }
 
@@ -254,6 +275,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Upload { status, .. } => *status,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -278,6 +300,12 @@ impl ResponseError for ApiError {
             }
             ApiError::TooManyRequests { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            ApiError::Upload {
+                offset: Some(offset),
+                ..
+            } => {
+                headers.insert(UPLOAD_OFFSET.clone(), HeaderValue::from(*offset));
             }
             _ => {}
         }

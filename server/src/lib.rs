@@ -5,6 +5,7 @@
 //! `error`, `http` (infrastructure). See docs/architecture.md.
 
 pub mod auth;
+pub mod blobs;
 pub mod campaigns;
 pub mod changes;
 pub mod cli;

@@ -100,7 +100,9 @@ pub fn parcel_status(current_submission: Option<SubmissionStatus>) -> ParcelStat
         None | Some(SubmissionStatus::Superseded | SubmissionStatus::Withdrawn) => {
             ParcelStatus::Open
         }
-        Some(SubmissionStatus::ReadyForReview) => ParcelStatus::Submitted,
+        Some(SubmissionStatus::AwaitingPhotos | SubmissionStatus::ReadyForReview) => {
+            ParcelStatus::Submitted
+        }
         Some(SubmissionStatus::Approved) => ParcelStatus::Approved,
         Some(SubmissionStatus::Rejected) => ParcelStatus::Rejected,
         Some(SubmissionStatus::Returned) => ParcelStatus::Returned,

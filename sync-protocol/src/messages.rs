@@ -23,6 +23,8 @@ pub struct SyncInfo {
     pub max_push_mutations: u32,
     /// The largest page a pull returns.
     pub max_pull_limit: u32,
+    /// The largest request body, in bytes: a push must fit in it.
+    pub max_request_bytes: u64,
     /// For display only: devices never order anything by it.
     pub server_time: DateTime<Utc>,
 }
@@ -269,7 +271,8 @@ pub struct AttributesData {
 pub struct ConflictData {
     pub id: Uuid,
     pub field: AttributeField,
-    /// The value now in the field.
+    /// The value the later edit wrote, which won (a later edit may have changed the field
+    /// since: the attributes' `fields` hold the current value).
     #[serde(default)]
     pub kept: Option<String>,
     /// The value the later edit replaced.
@@ -296,6 +299,15 @@ pub struct FieldRecord<T> {
     /// Submissions only: the hash a review decision binds to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest_hash: Option<String>,
+    /// Submissions only: written without seeing the parcel's current submission (its
+    /// `supersedes` named another or none) or that submission's latest decision (its
+    /// `decision_seen`). It is accepted all the same; reviewers see the flag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_base: Option<bool>,
+    /// Photos only: whether the server holds the photo's file, verified against its hash. A
+    /// device uploads the files whose photos say `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_received: Option<bool>,
 }
 
 pub type VisitData = FieldRecord<Visit>;

@@ -10,10 +10,10 @@ use uuid::Uuid;
 
 use crate::records::{AttributeEdit, Photo, Submission, Visit, Withdrawal};
 
-/// One mutation as it travels.
+/// One mutation as it travels. Unknown envelope fields are ignored (a later protocol version
+/// may add some), so that they never refuse a whole push; records stay strict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct Mutation {
     /// Generated on the device, once: the same mutation keeps its id through every retry and
     /// every re-registration of the device.

@@ -16,7 +16,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Position {
-    /// Degrees east, WGS-84 unless `crs` says otherwise.
+    /// Degrees east, WGS-84 (or CGCS2000, the same to within centimetres; never GCJ-02).
     pub lon: f64,
     /// Degrees north.
     pub lat: f64,
@@ -182,7 +182,7 @@ pub enum Decision {
 pub enum ParcelStatus {
     /// No current submission.
     Open,
-    /// A submission waits for review.
+    /// A submission waits for its photos or for review.
     Submitted,
     Approved,
     Rejected,
@@ -217,6 +217,8 @@ impl ParcelStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SubmissionStatus {
+    /// Waiting for the files of some of its photos: it enters review when the last arrives.
+    AwaitingPhotos,
     /// Waiting for a reviewer.
     ReadyForReview,
     Approved,
@@ -230,6 +232,7 @@ pub enum SubmissionStatus {
 impl SubmissionStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            SubmissionStatus::AwaitingPhotos => "awaiting_photos",
             SubmissionStatus::ReadyForReview => "ready_for_review",
             SubmissionStatus::Approved => "approved",
             SubmissionStatus::Rejected => "rejected",
@@ -241,6 +244,7 @@ impl SubmissionStatus {
 
     pub fn parse(name: &str) -> Option<SubmissionStatus> {
         [
+            SubmissionStatus::AwaitingPhotos,
             SubmissionStatus::ReadyForReview,
             SubmissionStatus::Approved,
             SubmissionStatus::Rejected,
@@ -258,6 +262,14 @@ impl SubmissionStatus {
             Decision::Rejected => SubmissionStatus::Rejected,
             Decision::Returned => SubmissionStatus::Returned,
         }
+    }
+
+    /// Whether it waits: for its photos or for a reviewer.
+    pub fn is_pending(self) -> bool {
+        matches!(
+            self,
+            SubmissionStatus::AwaitingPhotos | SubmissionStatus::ReadyForReview
+        )
     }
 
     /// Whether a reviewer has ruled on it.

@@ -1,5 +1,7 @@
 //! Every endpoint against every role: the whole authorization table in one place.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tianzhang_server::auth::Role;
@@ -26,6 +28,8 @@ struct Endpoint {
     method: Method,
     path: String,
     body: Option<Value>,
+    /// Extra request headers (tus's).
+    headers: Vec<(&'static str, String)>,
     /// The expected status for [anonymous, field chief, reviewer, auditor, admin].
     expected: [u16; 5],
 }
@@ -35,7 +39,23 @@ fn endpoint(method: Method, path: &str, body: Option<Value>, expected: [u16; 5])
         method,
         path: path.to_owned(),
         body,
+        headers: Vec::new(),
         expected,
+    }
+}
+
+/// A tus request (`Tus-Resumable: 1.0.0`) with more headers.
+fn tus(
+    method: Method,
+    path: &str,
+    headers: &[(&'static str, String)],
+    expected: [u16; 5],
+) -> Endpoint {
+    let mut all = vec![("tus-resumable", "1.0.0".to_owned())];
+    all.extend_from_slice(headers);
+    Endpoint {
+        headers: all,
+        ..endpoint(method, path, None, expected)
     }
 }
 
@@ -75,6 +95,20 @@ async fn every_role_against_every_endpoint() {
     let page: Value = app.get_json("/api/v1/parcels", &admin.access_token).await;
     let parcel = page["items"][0]["id"].as_str().unwrap().to_owned();
     let device = uuid::Uuid::now_v7();
+    // An upload of the field chief's own, for the tus rows.
+    let chief = tokens[1].1.clone().unwrap();
+    let photo_hash = format!("sha256:{}", "ab".repeat(32));
+    let upload_metadata = format!("sha256 {}", STANDARD.encode(&photo_hash));
+    let created = app
+        .authed(Method::POST, "/api/v1/uploads", &chief.access_token)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", "1000")
+        .header("upload-metadata", &upload_metadata)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let upload = created.headers()["location"].to_str().unwrap().to_owned();
 
     let table = [
         endpoint(Method::GET, "/healthz", None, [200; 5]),
@@ -225,6 +259,37 @@ async fn every_role_against_every_endpoint() {
             ),
             [401, 403, 404, 403, 403],
         ),
+        // Photo uploads (tus): anyone may ask what the server speaks; field chiefs and
+        // reviewers upload; an upload is its creator's alone (404 to anyone else).
+        endpoint(Method::OPTIONS, "/api/v1/uploads", None, [204; 5]),
+        tus(
+            Method::POST,
+            "/api/v1/uploads",
+            &[
+                ("upload-length", "1000".to_owned()),
+                ("upload-metadata", upload_metadata.clone()),
+            ],
+            [401, 201, 201, 403, 403],
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/uploads/missing",
+            Some(json!({"hashes": [photo_hash]})),
+            [401, 200, 200, 403, 403],
+        ),
+        tus(Method::HEAD, &upload, &[], [401, 200, 404, 403, 403]),
+        // An empty chunk at the right offset changes nothing.
+        tus(
+            Method::PATCH,
+            &upload,
+            &[
+                ("upload-offset", "0".to_owned()),
+                ("content-type", "application/offset+octet-stream".to_owned()),
+            ],
+            [401, 204, 404, 403, 403],
+        ),
+        // Last: the owner's DELETE removes it.
+        tus(Method::DELETE, &upload, &[], [401, 204, 404, 403, 403]),
     ];
 
     let mut failures = Vec::new();
@@ -236,6 +301,9 @@ async fn every_role_against_every_endpoint() {
             }
             if let Some(body) = &endpoint.body {
                 request = request.json(body);
+            }
+            for (name, value) in &endpoint.headers {
+                request = request.header(*name, value);
             }
             let status = request.send().await.unwrap().status();
             if status != StatusCode::from_u16(endpoint.expected[i]).unwrap() {

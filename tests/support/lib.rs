@@ -10,7 +10,10 @@
 pub mod db;
 pub mod fixtures;
 pub mod parcels;
+pub mod photos;
 pub mod shapefile;
+pub mod simulation;
+pub mod storage;
 pub mod sync;
 
 use std::net::TcpListener;
@@ -23,7 +26,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
 use tianzhang_server::auth::{Role, Scope, password};
-use tianzhang_server::config::{Config, Secret};
+use tianzhang_server::config::{Config, Secret, StorageConfig};
 use tianzhang_server::state::AppState;
 use tianzhang_server::users::NewUser;
 use tianzhang_server::users::repo as users_repo;
@@ -34,6 +37,7 @@ pub use db::TestDb;
 /// Builds a [`TestApp`] with adjusted configuration.
 pub struct TestAppBuilder {
     db: Option<Arc<TestDb>>,
+    storage: Option<StorageConfig>,
     tweak: Box<dyn FnOnce(&mut Config)>,
 }
 
@@ -44,9 +48,11 @@ impl TestAppBuilder {
         self
     }
 
-    /// Runs on the database of another test app, as a second instance would.
+    /// Runs on the database (and blob storage) of another test app, as a second instance
+    /// would.
     pub fn sharing_database_of(mut self, other: &TestApp) -> Self {
         self.db = Some(Arc::clone(&other.db));
+        self.storage = Some(other.state.config.storage.clone());
         self
     }
 
@@ -64,6 +70,10 @@ impl TestAppBuilder {
             database_url: Some(Secret::new(db.url())),
             database_max_connections: 4,
             workers: Some(1),
+            storage: match self.storage {
+                Some(storage) => storage,
+                None => storage::for_test().await,
+            },
             ..Config::default()
         };
         (self.tweak)(&mut config);
@@ -153,6 +163,7 @@ impl TestApp {
     pub fn builder() -> TestAppBuilder {
         TestAppBuilder {
             db: None,
+            storage: None,
             tweak: Box::new(|_| {}),
         }
     }

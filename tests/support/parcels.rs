@@ -137,11 +137,18 @@ pub async fn import_rows(app: &TestApp, admin: &Tokens, campaign: &str, rows: Ve
     assert_eq!(response.status(), StatusCode::OK);
 }
 
+/// A campaign with [`nine_parcels`], on a server whose regions are seeded; returns the
+/// admin's tokens and the campaign.
+pub async fn with_nine_parcels(app: &TestApp) -> (Tokens, String) {
+    let campaign = create_campaign(app, "2023 整改").await;
+    let (_, admin) = app.signed_in(Role::Admin).await;
+    import_rows(app, &admin, &campaign, nine_parcels()).await;
+    (admin, campaign)
+}
+
 /// A server with a campaign and [`nine_parcels`]; returns the admin's tokens and the campaign.
 pub async fn app_with_parcels() -> (TestApp, Tokens, String) {
     let app = TestApp::spawn().await;
-    let campaign = create_campaign(&app, "2023 整改").await;
-    let (_, admin) = app.signed_in(Role::Admin).await;
-    import_rows(&app, &admin, &campaign, nine_parcels()).await;
+    let (admin, campaign) = with_nine_parcels(&app).await;
     (app, admin, campaign)
 }

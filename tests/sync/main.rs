@@ -4,7 +4,9 @@
 // Test helpers panic on unexpected values: that is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod concurrency;
 mod conflicts;
+mod properties;
 mod pull;
 mod push;
 mod review;

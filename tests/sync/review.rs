@@ -5,13 +5,15 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tianzhang_server::auth::Role;
 use tianzhang_sync::messages::{
-    OutcomeStatus, ParcelData, RecordKind, RejectReason, SubmissionData,
+    OutcomeStatus, ParcelData, PhotoData, RecordKind, RejectReason, SubmissionData,
 };
 use tianzhang_sync::mutation::MutationBody;
 use tianzhang_sync::records::{
-    AttributeEdit, AttributeField, ParcelStatus, SubmissionStatus, WithdrawableKind, Withdrawal,
+    AttributeEdit, AttributeField, ParcelStatus, Photo, SubmissionStatus, WithdrawableKind,
+    Withdrawal,
 };
 use tianzhang_tests::parcels::app_with_parcels;
+use tianzhang_tests::photos;
 use tianzhang_tests::sync::{
     Outbox, materialise, parcel_ids, photo, pull_all, push, register, submission, visit,
 };
@@ -51,7 +53,11 @@ async fn a_decision_binds_to_the_manifest_and_late_field_work_only_raises_a_flag
     register(&app, &chief.access_token, device).await;
     let mut outbox = Outbox::default();
     let seen = visit(&p1);
-    let shot = photo(&p1, Some(seen.id), 'a');
+    let jpeg = photos::photo(64, 48, 1, 30);
+    let shot = Photo {
+        sha256: jpeg.hash.clone(),
+        ..photo(&p1, Some(seen.id), 'a')
+    };
     let claim = submission(&p1, vec![shot.id]);
     let response = push(
         &app,
@@ -59,7 +65,7 @@ async fn a_decision_binds_to_the_manifest_and_late_field_work_only_raises_a_flag
         device,
         &[
             outbox.mutation(MutationBody::CreateVisit(seen)),
-            outbox.mutation(MutationBody::CreatePhoto(shot)),
+            outbox.mutation(MutationBody::CreatePhoto(shot.clone())),
             outbox.mutation(MutationBody::CreateSubmission(claim.clone())),
         ],
     )
@@ -71,12 +77,31 @@ async fn a_decision_binds_to_the_manifest_and_late_field_work_only_raises_a_flag
             .all(|o| o.status == OutcomeStatus::Applied)
     );
 
+    // The photo's file has not arrived: the submission waits, visibly, and cannot be decided.
     let state = state_of(&app, &reviewer).await;
     let parcel: ParcelData = record(&state, "parcel", &p1);
     assert_eq!(parcel.status, ParcelStatus::Submitted);
+    let waiting: SubmissionData = record(&state, "submission", &claim.id.to_string());
+    assert_eq!(waiting.status, Some(SubmissionStatus::AwaitingPhotos));
+    let manifest = waiting.manifest_hash.unwrap();
+    let lacking: PhotoData = record(&state, "photo", &shot.id.to_string());
+    assert_eq!(lacking.file_received, Some(false));
+    let early =
+        json!({"submission_id": claim.id, "manifest_hash": manifest, "decision": "approved"});
+    expect_problem(
+        decide(&app, &reviewer.access_token, early).await,
+        StatusCode::CONFLICT,
+        "not_reviewable",
+    )
+    .await;
+    // The file arrives: the photo says so and the submission enters review.
+    photos::upload(&app, &chief.access_token, &jpeg).await;
+    let state = state_of(&app, &reviewer).await;
+    let received: PhotoData = record(&state, "photo", &shot.id.to_string());
+    assert_eq!(received.file_received, Some(true));
     let pending: SubmissionData = record(&state, "submission", &claim.id.to_string());
     assert_eq!(pending.status, Some(SubmissionStatus::ReadyForReview));
-    let manifest = pending.manifest_hash.unwrap();
+    assert_eq!(pending.manifest_hash.as_deref(), Some(manifest.as_str()));
 
     // Only a reviewer decides, only on the manifest they saw, and a return needs a reason.
     let approve = json!({"id": Uuid::now_v7(), "submission_id": claim.id,
@@ -197,6 +222,10 @@ async fn a_decision_binds_to_the_manifest_and_late_field_work_only_raises_a_flag
     assert!(!parcel.post_decision_activity);
     let old: SubmissionData = record(&state, "submission", &claim.id.to_string());
     assert_eq!(old.status, Some(SubmissionStatus::Superseded));
+    assert_eq!(old.stale_base, Some(false));
+    // It named the approved submission but not its decision: flagged for the reviewer.
+    let new: SubmissionData = record(&state, "submission", &renewed.id.to_string());
+    assert_eq!(new.stale_base, Some(true));
     assert_eq!(old.manifest_hash.as_deref(), Some(manifest.as_str()));
     assert!(state.contains_key(&(
         "review".to_owned(),
@@ -279,6 +308,20 @@ async fn submissions_rest_on_live_evidence_of_their_own_parcel_and_reviewers_on_
     .await;
     let state = state_of(&app, &chief).await;
     let manifest = state[&("submission".to_owned(), good.id.to_string())]["manifest_hash"].clone();
+    // Evidence a standing submission rests on cannot be withdrawn from under it.
+    let retract = push(
+        &app,
+        &chief.access_token,
+        device,
+        &[outbox.mutation(MutationBody::CreateWithdrawal(Withdrawal {
+            id: Uuid::now_v7(),
+            target_kind: WithdrawableKind::Photo,
+            target_id: on_p2.id,
+            reason: "重拍".into(),
+        }))],
+    )
+    .await;
+    assert_eq!(retract.outcomes[0].reason, Some(RejectReason::NotAllowed));
     // A reviewer of another township does not see the submission at all.
     let body = json!({"submission_id": good.id, "manifest_hash": manifest, "decision": "approved"});
     expect_problem(

@@ -7,8 +7,13 @@
 INSERT INTO counters (name, value) VALUES ('change_seq', 0);
 
 -- Parcels are pulled straight from their table: `sync_seq` is the change that last touched one.
+-- Parcels imported before this migration are numbered here, in id order.
 ALTER TABLE parcels ADD COLUMN sync_seq BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE parcels ADD COLUMN post_decision_activity BOOLEAN NOT NULL DEFAULT FALSE;
+UPDATE parcels SET sync_seq = numbered.n
+    FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM parcels) AS numbered
+    WHERE parcels.id = numbered.id;
+UPDATE counters SET value = (SELECT count(*) FROM parcels) WHERE name = 'change_seq';
 CREATE INDEX parcels_sync_seq ON parcels (sync_seq);
 
 -- Everything else devices pull: the latest state of each record in each region it is visible
@@ -26,6 +31,13 @@ CREATE TABLE sync_feed (
     PRIMARY KEY (kind, entity_id, region_path)
 );
 CREATE INDEX sync_feed_parcel_id ON sync_feed (parcel_id, region_path);
+-- Campaigns created before this migration, numbered after the parcels.
+INSERT INTO sync_feed (kind, entity_id, region_path, parcel_id, seq, op, data)
+    SELECT 'campaign', c.id, r.path, NULL,
+           (SELECT count(*) FROM parcels) + row_number() OVER (ORDER BY c.id), 'put',
+           json_object('id', c.id, 'name', c.name, 'county_code', c.county_code, 'phases', json(c.phases), 'deadlines', json(c.deadlines), 'targets', json(c.targets))
+    FROM campaigns c JOIN regions r ON r.code = c.county_code;
+UPDATE counters SET value = value + (SELECT count(*) FROM campaigns) WHERE name = 'change_seq';
 
 -- A device: an app installation, bound to the user who registered it. `acked_seq` is the
 -- highest `device_seq` with a stored outcome.
@@ -67,9 +79,14 @@ CREATE TABLE field_records (
     mutation_id   TEXT NOT NULL REFERENCES mutations (id),
     record        TEXT NOT NULL,
     withdrawn     BOOLEAN NOT NULL,
-    status        TEXT CHECK (status IN ('ready_for_review', 'approved', 'rejected', 'returned',
+    status        TEXT CHECK (status IN ('awaiting_photos', 'ready_for_review', 'approved', 'rejected', 'returned',
                       'superseded', 'withdrawn')),
     manifest_hash TEXT,
+    -- A submission's decision (there is at most one: a decided submission is final).
+    decision_id   TEXT,
+    -- A submission written without seeing the parcel's current submission or its latest
+    -- decision: the reviewer should know the field chief had not seen them.
+    stale_base    BOOLEAN NOT NULL DEFAULT FALSE,
     sha256        TEXT,
     created_at    TIMESTAMP NOT NULL
 );

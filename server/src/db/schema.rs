@@ -188,6 +188,8 @@ diesel::table! {
         withdrawn -> Bool,
         status -> Nullable<Text>,
         manifest_hash -> Nullable<Text>,
+        decision_id -> Nullable<Text>,
+        stale_base -> Bool,
         sha256 -> Nullable<Text>,
         created_at -> Timestamp,
     }
@@ -247,6 +249,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    blobs (sha256) {
+        sha256 -> Text,
+        size_bytes -> BigInt,
+        media_type -> Text,
+        width -> BigInt,
+        height -> BigInt,
+        uploaded_by -> Text,
+        stored_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    uploads (id) {
+        id -> Text,
+        user_id -> Text,
+        declared_sha256 -> Text,
+        upload_length -> BigInt,
+        upload_offset -> BigInt,
+        media_type -> Nullable<Text>,
+        filename -> Nullable<Text>,
+        metadata -> Nullable<Text>,
+        width -> Nullable<BigInt>,
+        height -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    upload_parts (upload_id, start_offset) {
+        upload_id -> Text,
+        start_offset -> BigInt,
+        length -> BigInt,
+        object_key -> Text,
+    }
+}
+
 diesel::joinable!(users -> regions (region_code));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(campaigns -> regions (county_code));
@@ -260,6 +301,9 @@ diesel::joinable!(field_records -> parcels (parcel_id));
 diesel::joinable!(reviews -> parcels (parcel_id));
 diesel::joinable!(parcel_attributes -> parcels (parcel_id));
 diesel::joinable!(attribute_conflicts -> parcels (parcel_id));
+diesel::joinable!(blobs -> users (uploaded_by));
+diesel::joinable!(uploads -> users (user_id));
+diesel::joinable!(upload_parts -> uploads (upload_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
@@ -280,4 +324,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     parcel_attributes,
     attribute_history,
     attribute_conflicts,
+    blobs,
+    uploads,
+    upload_parts,
 );

@@ -5,4 +5,4 @@
 pub mod generate;
 mod load;
 
-pub use load::{DemoLoad, load_into_empty};
+pub use load::{DemoLoad, dataset_of, load_into_empty};

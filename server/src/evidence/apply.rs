@@ -11,6 +11,7 @@ use tianzhang_sync::validate::validate;
 use uuid::Uuid;
 
 use super::attributes::{self, Editor};
+use super::files;
 use super::records::{self, FieldRecordRow};
 use crate::auth::Scope;
 use crate::changes::ChangeSequence;
@@ -159,6 +160,8 @@ fn new_row(
         withdrawn: false,
         status: None,
         manifest_hash: None,
+        decision_id: None,
+        stale_base: false,
         sha256: None,
     }
 }
@@ -250,7 +253,13 @@ fn create_observation(
     if let Some(visit) = observation.visit_id {
         referenced(conn, visit, "visit", &parcel.id)?;
     }
-    check_supersedes(conn, author, observation.supersedes, observation.kind, &parcel.id)?;
+    check_supersedes(
+        conn,
+        author,
+        observation.supersedes,
+        observation.kind,
+        &parcel.id,
+    )?;
     let mut row = new_row(
         author,
         observation.id,
@@ -293,7 +302,17 @@ fn create_submission(
     if let Some(earlier) = submission.supersedes {
         referenced(conn, earlier, "submission", &parcel.id)?;
     }
-    if let Some(current) = records::current_submission(conn, &parcel.id)? {
+    let current = records::current_submission(conn, &parcel.id)?;
+    let stale_base = match &current {
+        None => false,
+        Some(current) => {
+            let seen = |id: Option<Uuid>| id.map(|id| id.to_string());
+            seen(submission.supersedes) != Some(current.id.clone())
+                || (current.decision_id.is_some()
+                    && seen(submission.decision_seen) != current.decision_id)
+        }
+    };
+    if let Some(current) = current {
         records::set_status(conn, &current.id, SubmissionStatus::Superseded)?;
         let current = FieldRecordRow {
             status: Some(SubmissionStatus::Superseded.as_str().to_owned()),
@@ -302,8 +321,10 @@ fn create_submission(
         records::publish(conn, sequence, &current, &parcel.region_path, None)?;
     }
     let mut row = new_row(author, submission.id, "submission", &parcel.id, record);
-    row.status = Some(SubmissionStatus::ReadyForReview.as_str().to_owned());
+    let status = files::submission_status(conn, &photos)?;
+    row.status = Some(status.as_str().to_owned());
     row.manifest_hash = Some(merge::manifest_hash(submission, &photos));
+    row.stale_base = stale_base;
     records::insert(conn, &row)?;
     records::publish(
         conn,
@@ -312,7 +333,7 @@ fn create_submission(
         &parcel.region_path,
         Some(author.username),
     )?;
-    let status = merge::parcel_status(Some(SubmissionStatus::ReadyForReview));
+    let status = merge::parcel_status(Some(status));
     parcels_repo::set_status(conn, sequence, &parcel.id, status.as_str(), false)?;
     Ok(Applied::default())
 }
@@ -374,6 +395,15 @@ fn create_withdrawal(
             "the submission is decided; send a new submission instead",
         ));
     }
+    if let Some(backing) = backed_submission(conn, &target)? {
+        return Err(reject(
+            RejectReason::NotAllowed,
+            format!(
+                "the {kind} backs submission {backing}, which stands; withdraw or supersede \
+                 that submission first"
+            ),
+        ));
+    }
     let row = new_row(author, withdrawal.id, "withdrawal", &parcel.id, record);
     records::insert(conn, &row)?;
     records::publish(
@@ -383,13 +413,16 @@ fn create_withdrawal(
         &parcel.region_path,
         Some(author.username),
     )?;
+    flag_post_decision_activity(conn, sequence, &parcel)?;
     if !target.withdrawn {
         records::mark_withdrawn(conn, &target.id)?;
         let mut target = FieldRecordRow {
             withdrawn: true,
             ..target
         };
-        let was_current = target.submission_status() == Some(SubmissionStatus::ReadyForReview);
+        let was_current = target
+            .submission_status()
+            .is_some_and(SubmissionStatus::is_pending);
         if was_current {
             records::set_status(conn, &target.id, SubmissionStatus::Withdrawn)?;
             target.status = Some(SubmissionStatus::Withdrawn.as_str().to_owned());
@@ -401,6 +434,26 @@ fn create_withdrawal(
         }
     }
     Ok(Applied::default())
+}
+
+/// A standing submission (waiting for review or decided) that names this visit or photo: what
+/// a reviewer judges, or has judged, must stay as it was.
+fn backed_submission(conn: &mut DbConn, evidence: &FieldRecordRow) -> ApplyResult<Option<String>> {
+    if !matches!(evidence.kind.as_str(), "visit" | "photo") {
+        return Ok(None);
+    }
+    let id: Uuid = evidence
+        .id
+        .parse()
+        .map_err(|e: uuid::Error| diesel::result::Error::DeserializationError(e.into()))?;
+    for standing in records::standing_submissions(conn, &evidence.parcel_id)? {
+        let submission: Submission = serde_json::from_str(&standing.record)
+            .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
+        if submission.visit_ids.contains(&id) || submission.photo_ids.contains(&id) {
+            return Ok(Some(standing.id));
+        }
+    }
+    Ok(None)
 }
 
 fn set_attributes(

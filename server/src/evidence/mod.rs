@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod attributes;
+pub mod files;
 pub mod handlers;
 pub mod records;
 

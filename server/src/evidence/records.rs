@@ -8,6 +8,7 @@ use serde_json::Value;
 use tianzhang_sync::messages::FieldRecord;
 use tianzhang_sync::records::SubmissionStatus;
 
+use crate::blobs::repo as blobs_repo;
 use crate::changes::{self, ChangeSequence, FeedWrite};
 use crate::db::DbConn;
 use crate::db::schema::{field_records, users};
@@ -24,6 +25,10 @@ pub struct FieldRecordRow {
     pub withdrawn: bool,
     pub status: Option<String>,
     pub manifest_hash: Option<String>,
+    /// A decided submission's review.
+    pub decision_id: Option<String>,
+    /// A submission written without seeing the current submission or its latest decision.
+    pub stale_base: bool,
     /// A photo's file.
     pub sha256: Option<String>,
 }
@@ -46,6 +51,29 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<FieldRecordRow>> 
 pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<FieldRecordRow>> {
     field_records::table
         .filter(field_records::id.eq_any(ids))
+        .select(FieldRecordRow::as_select())
+        .load(conn)
+}
+
+/// The parcel's submissions that still stand: waiting for review or decided, not superseded
+/// or withdrawn. Each of them keeps the evidence it names from being withdrawn.
+pub fn standing_submissions(
+    conn: &mut DbConn,
+    parcel_id: &str,
+) -> QueryResult<Vec<FieldRecordRow>> {
+    field_records::table
+        .filter(field_records::parcel_id.eq(parcel_id))
+        .filter(field_records::kind.eq("submission"))
+        .filter(field_records::status.ne_all(["superseded", "withdrawn"]))
+        .select(FieldRecordRow::as_select())
+        .load(conn)
+}
+
+/// The photos whose file has this hash, on any parcel.
+pub fn photos_with_file(conn: &mut DbConn, sha256: &str) -> QueryResult<Vec<FieldRecordRow>> {
+    field_records::table
+        .filter(field_records::sha256.eq(sha256))
+        .filter(field_records::kind.eq("photo"))
         .select(FieldRecordRow::as_select())
         .load(conn)
 }
@@ -77,6 +105,8 @@ pub fn insert(conn: &mut DbConn, row: &FieldRecordRow) -> QueryResult<()> {
             field_records::withdrawn.eq(row.withdrawn),
             field_records::status.eq(&row.status),
             field_records::manifest_hash.eq(&row.manifest_hash),
+            field_records::decision_id.eq(&row.decision_id),
+            field_records::stale_base.eq(row.stale_base),
             field_records::sha256.eq(&row.sha256),
             field_records::created_at.eq(Utc::now().naive_utc()),
         ))
@@ -87,6 +117,22 @@ pub fn insert(conn: &mut DbConn, row: &FieldRecordRow) -> QueryResult<()> {
 pub fn set_status(conn: &mut DbConn, id: &str, status: SubmissionStatus) -> QueryResult<()> {
     diesel::update(field_records::table.find(id))
         .set(field_records::status.eq(status.as_str()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records a reviewer's decision on a submission.
+pub fn record_decision(
+    conn: &mut DbConn,
+    id: &str,
+    status: SubmissionStatus,
+    review_id: &str,
+) -> QueryResult<()> {
+    diesel::update(field_records::table.find(id))
+        .set((
+            field_records::status.eq(status.as_str()),
+            field_records::decision_id.eq(review_id),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -114,6 +160,10 @@ pub fn publish(
             .select(users::username)
             .first(conn)?,
     };
+    let file_received = match &row.sha256 {
+        Some(hash) => Some(!blobs_repo::stored(conn, std::slice::from_ref(hash))?.is_empty()),
+        None => None,
+    };
     let record: Value = serde_json::from_str(&row.record)
         .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
     let data = FieldRecord {
@@ -126,6 +176,8 @@ pub fn publish(
         withdrawn: row.withdrawn,
         status: row.submission_status(),
         manifest_hash: row.manifest_hash.clone(),
+        stale_base: (row.kind == "submission").then_some(row.stale_base),
+        file_received,
     };
     let data = serde_json::to_string(&data)
         .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;

@@ -22,6 +22,7 @@ use crate::error::{FieldError, Problem};
         (name = "regions", description = "The county, township and village hierarchy"),
         (name = "users", description = "Accounts, for administrators"),
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "uploads", description = "Resumable photo uploads (tus 1.0) and which photos the server lacks"),
     )
 )]
 struct ApiDoc;

@@ -1,11 +1,12 @@
 //! Recording a decision: the submission must be the parcel's current one, waiting for review,
 //! with the manifest hash the reviewer saw.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use tianzhang_sync::merge;
 use tianzhang_sync::messages::{RecordKind, ReviewData};
 use tianzhang_sync::records::{Decision, SubmissionStatus};
+use tianzhang_sync::validate::MAX_TEXT_CHARS;
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -69,7 +70,14 @@ pub fn decide(
             "the manifest hash is not the submission's: reload it before deciding",
         ));
     }
-    let decided_at = Utc::now();
+    if request.reason.chars().count() > MAX_TEXT_CHARS {
+        return Err(ApiError::validation(
+            "reason",
+            format!("at most {MAX_TEXT_CHARS} characters"),
+        ));
+    }
+    // Microseconds: what both databases keep, so that a retry answers the same instant.
+    let decided_at = Utc::now().trunc_subsecs(6);
     diesel::insert_into(reviews::table)
         .values((
             reviews::id.eq(id.to_string()),
@@ -93,9 +101,10 @@ pub fn decide(
         decided_at,
     };
     let status = SubmissionStatus::from_decision(request.decision);
-    records::set_status(conn, &submission.id, status)?;
+    records::record_decision(conn, &submission.id, status, &id.to_string())?;
     let submission = FieldRecordRow {
         status: Some(status.as_str().to_owned()),
+        decision_id: Some(id.to_string()),
         ..submission
     };
     records::publish(conn, &mut sequence, &submission, &parcel.region_path, None)?;

@@ -46,6 +46,7 @@ async fn sync_info(state: web::Data<AppState>, _caller: Caller) -> web::Json<Syn
         protocol: VersionRange::SUPPORTED,
         max_push_mutations: state.config.limits.push_mutations,
         max_pull_limit: state.config.limits.pull_changes,
+        max_request_bytes: state.config.limits.json_body_bytes as u64,
         server_time: Utc::now(),
     })
 }

@@ -272,6 +272,7 @@ impl Transport for FakeServer {
             protocol: VersionRange::SUPPORTED,
             max_push_mutations: self.max_push,
             max_pull_limit: 1000,
+            max_request_bytes: 1 << 20,
             server_time: Utc::now(),
         })
     }

@@ -208,6 +208,11 @@ impl Client {
                     renegotiated = true;
                     continue;
                 }
+                // The batch is too many bytes (long notes, say): halve it until it fits.
+                Err(e) if e.code() == Some("payload_too_large") && self.max_push > 1 => {
+                    self.max_push /= 2;
+                    continue;
+                }
                 Err(e) => return Err(e.into()),
             };
             report.batches += 1;

@@ -241,8 +241,8 @@ impl Store {
         let tx = self.write()?;
         let mut settled = Vec::new();
         for outcome in outcomes {
-            // Outcomes are matched by mutation id: a mutation replayed under a new registration
-            // may come back with the outcome (and the device_seq) it was first given.
+            // Outcomes are matched by mutation id, the one thing that never changes: a mutation
+            // replayed under a new registration comes back with the outcome it was first given.
             let Some(mutation) = sent.iter().find(|m| m.mutation_id == outcome.mutation_id) else {
                 continue;
             };
@@ -301,7 +301,11 @@ impl Store {
                  device_acked_through_seq = COALESCE(?2, device_acked_through_seq)",
             params![
                 page.next_cursor,
-                page.device_acked_through_seq.map(to_i64).transpose()?
+                // Only the last page's: its changes include every effect it acknowledges.
+                page.device_acked_through_seq
+                    .filter(|_| !page.has_more)
+                    .map(to_i64)
+                    .transpose()?
             ],
         )?;
         tx.commit()?;
