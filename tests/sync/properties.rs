@@ -1264,7 +1264,8 @@ impl<'s, 'w> Verdict<'s, 'w> {
                 );
             }
             // The parcel follows its last submission; activity after its decision raises the
-            // flag (a visit or photo stored, or an attribute value written).
+            // flag (a visit or photo stored, a withdrawal accepted, or an attribute value
+            // written; docs/sync-protocol.md §5.5).
             let last = submissions.last().map(|(_, s, _)| *s);
             let decision = last.and_then(|s| self.decisions.get(&s.id));
             let status = match (last, decision) {
@@ -1277,10 +1278,18 @@ impl<'s, 'w> Verdict<'s, 'w> {
             };
             let flagged = decision.is_some_and(|&(decided, _)| {
                 let field_work = self.sim.recorded.iter().any(|r| {
-                    matches!(
-                        &r.body,
-                        MutationBody::CreateVisit(_) | MutationBody::CreatePhoto(_)
-                    ) && r.parcel_id() == Some(parcel_id.as_str())
+                    let on_parcel = match &r.body {
+                        MutationBody::CreateVisit(_) | MutationBody::CreatePhoto(_) => {
+                            r.parcel_id() == Some(parcel_id.as_str())
+                        }
+                        // A withdrawal is on its target's parcel.
+                        MutationBody::CreateWithdrawal(w) => {
+                            self.recorded_creating(w.target_id).parcel_id()
+                                == Some(parcel_id.as_str())
+                        }
+                        _ => false,
+                    };
+                    on_parcel
                         && self.applied(r.mutation_id)
                         && self.change_seq(r.mutation_id) > decided
                 });

@@ -20,11 +20,20 @@ pub struct FeedWrite<'a> {
     pub data: Option<&'a str>,
 }
 
+/// Writes a record's first row under change number `number`: nothing of it is in the feed
+/// yet. Cheaper than [`write`], which must look for a row to replace first.
+pub fn insert(conn: &mut DbConn, number: i64, row: FeedWrite<'_>) -> QueryResult<()> {
+    diesel::insert_into(sync_feed::table)
+        .values(values(number, &row))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Writes (or replaces) a record's row under change number `number`, which the caller took
 /// from its [`ChangeSequence`] (records that carry their own number, such as attributes, need
 /// it before they are written).
 pub fn write(conn: &mut DbConn, number: i64, row: FeedWrite<'_>) -> QueryResult<()> {
-    let op = if row.data.is_some() { "put" } else { "remove" };
+    let op = op_of(&row);
     let key = (row.kind, row.entity_id, row.region_path);
     let replaced = diesel::update(sync_feed::table.find(key))
         .set((
@@ -35,19 +44,37 @@ pub fn write(conn: &mut DbConn, number: i64, row: FeedWrite<'_>) -> QueryResult<
         ))
         .execute(conn)?;
     if replaced == 0 {
-        diesel::insert_into(sync_feed::table)
-            .values((
-                sync_feed::kind.eq(row.kind),
-                sync_feed::entity_id.eq(row.entity_id),
-                sync_feed::region_path.eq(row.region_path),
-                sync_feed::parcel_id.eq(row.parcel_id),
-                sync_feed::seq.eq(number),
-                sync_feed::op.eq(op),
-                sync_feed::data.eq(row.data),
-            ))
-            .execute(conn)?;
+        insert(conn, number, row)?;
     }
     Ok(())
+}
+
+#[allow(clippy::type_complexity)]
+fn values<'a>(
+    number: i64,
+    row: &FeedWrite<'a>,
+) -> (
+    diesel::dsl::Eq<sync_feed::kind, &'a str>,
+    diesel::dsl::Eq<sync_feed::entity_id, &'a str>,
+    diesel::dsl::Eq<sync_feed::region_path, &'a str>,
+    diesel::dsl::Eq<sync_feed::parcel_id, Option<&'a str>>,
+    diesel::dsl::Eq<sync_feed::seq, i64>,
+    diesel::dsl::Eq<sync_feed::op, &'static str>,
+    diesel::dsl::Eq<sync_feed::data, Option<&'a str>>,
+) {
+    (
+        sync_feed::kind.eq(row.kind),
+        sync_feed::entity_id.eq(row.entity_id),
+        sync_feed::region_path.eq(row.region_path),
+        sync_feed::parcel_id.eq(row.parcel_id),
+        sync_feed::seq.eq(number),
+        sync_feed::op.eq(op_of(row)),
+        sync_feed::data.eq(row.data),
+    )
+}
+
+fn op_of(row: &FeedWrite<'_>) -> &'static str {
+    if row.data.is_some() { "put" } else { "remove" }
 }
 
 /// A parcel moved from one village to another: every record hanging on it is removed from the

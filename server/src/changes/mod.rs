@@ -7,5 +7,5 @@
 mod feed;
 mod sequence;
 
-pub use feed::{FeedRow, FeedWrite, Visibility, move_parcel_records, read_feed, write};
+pub use feed::{FeedRow, FeedWrite, Visibility, insert, move_parcel_records, read_feed, write};
 pub use sequence::ChangeSequence;

@@ -50,7 +50,7 @@ impl ChangeSequence {
         counters::table
             .find(COUNTER)
             .select(counters::value)
-            .first(conn)
+            .get_result(conn)
     }
 
     /// The next number.

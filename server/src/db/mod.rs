@@ -3,6 +3,10 @@
 //! subset both backends share; the few backend-specific statements match on the variant and
 //! live next to the query that needs them.
 //!
+//! Lookups by key on hot paths use `get_result`, not `first`: `first` binds a `LIMIT`, and
+//! SQLite re-plans a statement each time a `LIMIT` is bound, so diesel's cached statement
+//! would be compiled again on every call.
+//!
 //! Diesel is synchronous, so every database call runs on the blocking thread pool through
 //! [`Database::read`] or [`Database::write`]; a connection is never held across an `.await`.
 

@@ -175,13 +175,7 @@ fn store(
     parcel: &ParcelPlace,
 ) -> ApplyResult<()> {
     records::insert(conn, row)?;
-    records::publish(
-        conn,
-        sequence,
-        row,
-        &parcel.region_path,
-        Some(author.username),
-    )?;
+    records::publish_new(conn, sequence, row, &parcel.region_path, author.username)?;
     flag_post_decision_activity(conn, sequence, parcel)?;
     Ok(())
 }
@@ -318,7 +312,7 @@ fn create_submission(
             status: Some(SubmissionStatus::Superseded.as_str().to_owned()),
             ..current
         };
-        records::publish(conn, sequence, &current, &parcel.region_path, None)?;
+        records::publish(conn, sequence, &current, &parcel.region_path)?;
     }
     let mut row = new_row(author, submission.id, "submission", &parcel.id, record);
     let status = files::submission_status(conn, &photos)?;
@@ -326,13 +320,7 @@ fn create_submission(
     row.manifest_hash = Some(merge::manifest_hash(submission, &photos));
     row.stale_base = stale_base;
     records::insert(conn, &row)?;
-    records::publish(
-        conn,
-        sequence,
-        &row,
-        &parcel.region_path,
-        Some(author.username),
-    )?;
+    records::publish_new(conn, sequence, &row, &parcel.region_path, author.username)?;
     let status = merge::parcel_status(Some(status));
     parcels_repo::set_status(conn, sequence, &parcel.id, status.as_str(), false)?;
     Ok(Applied::default())
@@ -406,13 +394,7 @@ fn create_withdrawal(
     }
     let row = new_row(author, withdrawal.id, "withdrawal", &parcel.id, record);
     records::insert(conn, &row)?;
-    records::publish(
-        conn,
-        sequence,
-        &row,
-        &parcel.region_path,
-        Some(author.username),
-    )?;
+    records::publish_new(conn, sequence, &row, &parcel.region_path, author.username)?;
     flag_post_decision_activity(conn, sequence, &parcel)?;
     if !target.withdrawn {
         records::mark_withdrawn(conn, &target.id)?;
@@ -427,7 +409,7 @@ fn create_withdrawal(
             records::set_status(conn, &target.id, SubmissionStatus::Withdrawn)?;
             target.status = Some(SubmissionStatus::Withdrawn.as_str().to_owned());
         }
-        records::publish(conn, sequence, &target, &parcel.region_path, None)?;
+        records::publish(conn, sequence, &target, &parcel.region_path)?;
         if was_current {
             let status = merge::parcel_status(None);
             parcels_repo::set_status(conn, sequence, &parcel.id, status.as_str(), false)?;

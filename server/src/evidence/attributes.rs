@@ -127,7 +127,7 @@ pub fn write(
         let previous_mutation: Option<String> = parcel_attributes::table
             .find((parcel_id, name))
             .select(parcel_attributes::mutation_id)
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         let conflict_id = if write.conflict {
             let id = Uuid::now_v7();

@@ -48,7 +48,7 @@ fn file_arrived(
             continue;
         };
         for photo in photos.iter().filter(|p| p.parcel_id == parcel_id) {
-            records::publish(conn, sequence, photo, &place.region_path, None)?;
+            records::publish(conn, sequence, photo, &place.region_path)?;
         }
         if let Some(waiting) = records::current_submission(conn, parcel_id)?
             .filter(|s| s.submission_status() == Some(SubmissionStatus::AwaitingPhotos))
@@ -59,7 +59,7 @@ fn file_arrived(
                 status: Some(SubmissionStatus::ReadyForReview.as_str().to_owned()),
                 ..waiting
             };
-            records::publish(conn, sequence, &ready, &place.region_path, None)?;
+            records::publish(conn, sequence, &ready, &place.region_path)?;
         }
     }
     Ok(())

@@ -43,7 +43,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<FieldRecordRow>> 
     field_records::table
         .find(id)
         .select(FieldRecordRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -89,7 +89,7 @@ pub fn current_submission(
         .filter(field_records::kind.eq("submission"))
         .filter(field_records::status.ne_all(["superseded", "withdrawn"]))
         .select(FieldRecordRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -144,22 +144,49 @@ pub fn mark_withdrawn(conn: &mut DbConn, id: &str) -> QueryResult<()> {
     Ok(())
 }
 
-/// Puts a record's current state in the change feed at its parcel's region. `author` is the
-/// author's username when the caller has it at hand; otherwise it is looked up.
+/// Puts a new record in the change feed at its parcel's region.
+pub fn publish_new(
+    conn: &mut DbConn,
+    sequence: &mut ChangeSequence,
+    row: &FieldRecordRow,
+    region_path: &str,
+    author: &str,
+) -> QueryResult<i64> {
+    let data = feed_data(conn, row, author.to_owned())?;
+    let number = sequence.take();
+    changes::insert(conn, number, feed_row(row, region_path, &data))?;
+    Ok(number)
+}
+
+/// Puts a record's changed state (a status, a withdrawal, its file's arrival) in the feed.
 pub fn publish(
     conn: &mut DbConn,
     sequence: &mut ChangeSequence,
     row: &FieldRecordRow,
     region_path: &str,
-    author: Option<&str>,
 ) -> QueryResult<i64> {
-    let author = match author {
-        Some(name) => name.to_owned(),
-        None => users::table
-            .find(&row.author_id)
-            .select(users::username)
-            .first(conn)?,
-    };
+    let author = users::table
+        .find(&row.author_id)
+        .select(users::username)
+        .get_result(conn)?;
+    let data = feed_data(conn, row, author)?;
+    let number = sequence.take();
+    changes::write(conn, number, feed_row(row, region_path, &data))?;
+    Ok(number)
+}
+
+fn feed_row<'a>(row: &'a FieldRecordRow, region_path: &'a str, data: &'a str) -> FeedWrite<'a> {
+    FeedWrite {
+        kind: &row.kind,
+        entity_id: &row.id,
+        region_path,
+        parcel_id: Some(&row.parcel_id),
+        data: Some(data),
+    }
+}
+
+/// The record as devices pull it.
+fn feed_data(conn: &mut DbConn, row: &FieldRecordRow, author: String) -> QueryResult<String> {
     let file_received = match &row.sha256 {
         Some(hash) => Some(!blobs_repo::stored(conn, std::slice::from_ref(hash))?.is_empty()),
         None => None,
@@ -179,19 +206,5 @@ pub fn publish(
         stale_base: (row.kind == "submission").then_some(row.stale_base),
         file_received,
     };
-    let data = serde_json::to_string(&data)
-        .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
-    let number = sequence.take();
-    changes::write(
-        conn,
-        number,
-        FeedWrite {
-            kind: &row.kind,
-            entity_id: &row.id,
-            region_path,
-            parcel_id: Some(&row.parcel_id),
-            data: Some(&data),
-        },
-    )?;
-    Ok(number)
+    serde_json::to_string(&data).map_err(|e| diesel::result::Error::SerializationError(e.into()))
 }

@@ -275,7 +275,7 @@ pub fn place(conn: &mut DbConn, id: &str) -> QueryResult<Option<ParcelPlace>> {
             parcels::status,
             parcels::post_decision_activity,
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

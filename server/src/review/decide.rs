@@ -107,7 +107,7 @@ pub fn decide(
         decision_id: Some(id.to_string()),
         ..submission
     };
-    records::publish(conn, &mut sequence, &submission, &parcel.region_path, None)?;
+    records::publish(conn, &mut sequence, &submission, &parcel.region_path)?;
     let data = serde_json::to_string(&review).map_err(|e| ApiError::Internal(e.into()))?;
     changes::write(
         conn,

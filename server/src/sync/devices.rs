@@ -15,7 +15,7 @@ pub fn register(conn: &mut DbConn, id: Uuid, user_id: &str, name: &str) -> Resul
     let stored: Option<(String, i64)> = devices::table
         .find(&id)
         .select((devices::user_id, devices::acked_seq))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     match stored {
         Some((owner, acked)) if owner == user_id => Ok(acked),
@@ -46,7 +46,7 @@ pub fn acked_seq(conn: &mut DbConn, id: Uuid, user_id: &str) -> QueryResult<Opti
         .find(id.to_string())
         .filter(devices::user_id.eq(user_id))
         .select(devices::acked_seq)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

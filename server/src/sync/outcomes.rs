@@ -41,7 +41,7 @@ pub fn find(conn: &mut DbConn, mutation_id: Uuid) -> QueryResult<Option<StoredOu
                 mutations::message,
                 mutations::conflicts,
             ))
-            .first(conn)
+            .get_result(conn)
             .optional()?;
     let Some((user_id, device_seq, status, reason, message, conflicts)) = row else {
         return Ok(None);
