@@ -105,6 +105,26 @@ pub enum OutcomeStatus {
     Rejected,
 }
 
+impl OutcomeStatus {
+    pub const ALL: [OutcomeStatus; 3] = [
+        OutcomeStatus::Applied,
+        OutcomeStatus::AppliedWithConflict,
+        OutcomeStatus::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeStatus::Applied => "applied",
+            OutcomeStatus::AppliedWithConflict => "applied_with_conflict",
+            OutcomeStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<OutcomeStatus> {
+        OutcomeStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
 /// Why a mutation was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

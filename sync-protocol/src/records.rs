@@ -176,6 +176,22 @@ pub enum Decision {
     Returned,
 }
 
+impl Decision {
+    pub const ALL: [Decision; 3] = [Decision::Approved, Decision::Rejected, Decision::Returned];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approved => "approved",
+            Decision::Rejected => "rejected",
+            Decision::Returned => "returned",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Decision> {
+        Decision::ALL.into_iter().find(|d| d.as_str() == name)
+    }
+}
+
 /// Where a parcel stands, derived on the server from its submissions and their reviews.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

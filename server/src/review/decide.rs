@@ -84,7 +84,7 @@ pub fn decide(
             reviews::submission_id.eq(&submission.id),
             reviews::parcel_id.eq(&parcel.id),
             reviews::manifest_hash.eq(&request.manifest_hash),
-            reviews::decision.eq(decision_name(request.decision)),
+            reviews::decision.eq(request.decision.as_str()),
             reviews::reason.eq(&request.reason),
             reviews::reviewer_id.eq(&reviewer.user_id),
             reviews::decided_at.eq(decided_at.naive_utc()),
@@ -132,14 +132,6 @@ pub fn decide(
     Ok((review, true))
 }
 
-fn decision_name(decision: Decision) -> &'static str {
-    match decision {
-        Decision::Approved => "approved",
-        Decision::Rejected => "rejected",
-        Decision::Returned => "returned",
-    }
-}
-
 fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<ReviewData>, ApiError> {
     let row: Option<(
         String,
@@ -167,9 +159,7 @@ fn find(conn: &mut DbConn, id: Uuid) -> Result<Option<ReviewData>, ApiError> {
     else {
         return Ok(None);
     };
-    let decision = [Decision::Approved, Decision::Rejected, Decision::Returned]
-        .into_iter()
-        .find(|d| decision_name(*d) == decision)
+    let decision = Decision::parse(&decision)
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored decision {decision:?}")))?;
     Ok(Some(ReviewData {
         id,

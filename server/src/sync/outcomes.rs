@@ -10,14 +10,6 @@ use uuid::Uuid;
 use crate::db::DbConn;
 use crate::db::schema::mutations;
 
-fn status_name(status: OutcomeStatus) -> &'static str {
-    match status {
-        OutcomeStatus::Applied => "applied",
-        OutcomeStatus::AppliedWithConflict => "applied_with_conflict",
-        OutcomeStatus::Rejected => "rejected",
-    }
-}
-
 fn corrupt(what: &str) -> diesel::result::Error {
     diesel::result::Error::DeserializationError(format!("stored {what} is invalid").into())
 }
@@ -46,14 +38,7 @@ pub fn find(conn: &mut DbConn, mutation_id: Uuid) -> QueryResult<Option<StoredOu
     let Some((user_id, device_seq, status, reason, message, conflicts)) = row else {
         return Ok(None);
     };
-    let status = [
-        OutcomeStatus::Applied,
-        OutcomeStatus::AppliedWithConflict,
-        OutcomeStatus::Rejected,
-    ]
-    .into_iter()
-    .find(|s| status_name(*s) == status)
-    .ok_or_else(|| corrupt("outcome status"))?;
+    let status = OutcomeStatus::parse(&status).ok_or_else(|| corrupt("outcome status"))?;
     let reason = reason
         .map(|r| serde_json::from_value::<RejectReason>(serde_json::Value::String(r)))
         .transpose()
@@ -91,7 +76,7 @@ pub fn insert(
             mutations::kind.eq(&mutation.kind),
             mutations::record.eq(mutation.record.to_string()),
             mutations::client_time.eq(mutation.client_time.map(|t| t.to_rfc3339())),
-            mutations::status.eq(status_name(OutcomeStatus::Applied)),
+            mutations::status.eq(OutcomeStatus::Applied.as_str()),
             mutations::conflicts.eq("[]"),
             mutations::change_seq.eq(change_seq),
             mutations::received_at.eq(Utc::now().naive_utc()),
@@ -113,7 +98,7 @@ pub fn settle(conn: &mut DbConn, outcome: &Outcome) -> QueryResult<()> {
         .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
     diesel::update(mutations::table.find(outcome.mutation_id.to_string()))
         .set((
-            mutations::status.eq(status_name(outcome.status)),
+            mutations::status.eq(outcome.status.as_str()),
             mutations::reason.eq(reason),
             mutations::message.eq(&outcome.message),
             mutations::conflicts.eq(conflicts),
