@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Installs what Tianzhang builds and tests with (Debian/Ubuntu), if missing: libpq for the
-# PostgreSQL driver and pkg-config; with --with-postgres a PostgreSQL server for the test suite;
-# with --with-test-tools the Python tools the upload tests drive: tuspy (a stock tus client) and
-# moto's S3-compatible server (scripts/start-s3.sh starts it).
+# PostgreSQL driver and pkg-config; cmake and nasm, which build the libjpeg-turbo that photo
+# renditions are made with; with --with-postgres a PostgreSQL server for the test suite; with
+# --with-test-tools the Python tools the upload tests drive: tuspy (a stock tus client) and
+# moto's S3-compatible server (scripts/start-s3.sh starts it), and exiftool, which checks the
+# EXIF the tests write; with --with-bench-tools libvips's vipsthumbnail, which the thumbnail
+# benchmark compares with.
 # SQLite needs nothing: it is compiled into the binary.
 set -euo pipefail
 
 with_postgres=false
 with_test_tools=false
+with_bench_tools=false
 for arg in "$@"; do
   case "$arg" in
     --with-postgres) with_postgres=true ;;
     --with-test-tools) with_test_tools=true ;;
-    *) echo "unknown option $arg (expected --with-postgres, --with-test-tools)" >&2; exit 2 ;;
+    --with-bench-tools) with_bench_tools=true ;;
+    *) echo "unknown option $arg (expected --with-postgres, --with-test-tools, --with-bench-tools)" >&2; exit 2 ;;
   esac
 done
 
@@ -22,11 +27,19 @@ sudo_cmd=""
 missing=()
 dpkg -s libpq-dev >/dev/null 2>&1 || missing+=(libpq-dev)
 dpkg -s pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v nasm >/dev/null 2>&1 || missing+=(nasm)
 if $with_postgres && ! command -v pg_ctlcluster >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
 if $with_test_tools && ! command -v python3 >/dev/null 2>&1; then
   missing+=(python3 python3-pip)
+fi
+if $with_test_tools && ! command -v exiftool >/dev/null 2>&1; then
+  missing+=(libimage-exiftool-perl)
+fi
+if $with_bench_tools && ! command -v vipsthumbnail >/dev/null 2>&1; then
+  missing+=(libvips-tools)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

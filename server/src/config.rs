@@ -38,6 +38,7 @@ pub struct Config {
     pub limits: Limits,
     pub storage: StorageConfig,
     pub uploads: UploadLimits,
+    pub photos: PhotoConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -117,6 +118,44 @@ pub struct UploadLimits {
     pub missing_hashes: usize,
 }
 
+/// Photo renditions and the checks reviewers see (docs/photos.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PhotoConfig {
+    /// Long edge of the thumbnail, in pixels.
+    pub thumbnail_px: u32,
+    /// Long edge of the screen preview, in pixels.
+    pub preview_px: u32,
+    /// JPEG quality of both renditions (1–100).
+    pub rendition_quality: u8,
+    /// Photo files analysed at once by one instance; unset means one per CPU core.
+    pub analysis_workers: Option<usize>,
+    /// How often an idle instance looks for photo work queued by other instances.
+    pub poll_interval_ms: u64,
+    pub checks: CheckThresholds,
+}
+
+/// When a check raises a flag.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CheckThresholds {
+    /// A photo's position this far outside its parcel, beyond the reported accuracy, is
+    /// flagged.
+    pub outside_parcel_m: f64,
+    /// The EXIF position and the device's may differ by this much beyond the accuracy.
+    pub position_mismatch_m: f64,
+    /// Device clocks may run this far ahead of the server's.
+    pub clock_tolerance_secs: u64,
+    /// The EXIF time and the device's may differ by this much.
+    pub time_mismatch_secs: u64,
+    /// A photo taken longer than this before it reached the server is flagged.
+    pub max_upload_delay_days: u64,
+    /// Perceptual hashes (64 bits) this many bits apart or fewer are near-duplicates.
+    pub near_duplicate_bits: u32,
+    /// Faster than this between a device's consecutive photos is impossible travel.
+    pub max_travel_speed_kmh: f64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -138,6 +177,36 @@ impl Default for Config {
             limits: Limits::default(),
             storage: StorageConfig::default(),
             uploads: UploadLimits::default(),
+            photos: PhotoConfig::default(),
+        }
+    }
+}
+
+impl Default for PhotoConfig {
+    fn default() -> Self {
+        Self {
+            thumbnail_px: 400,
+            preview_px: 1280,
+            rendition_quality: 80,
+            analysis_workers: None,
+            poll_interval_ms: 2000,
+            checks: CheckThresholds::default(),
+        }
+    }
+}
+
+impl Default for CheckThresholds {
+    fn default() -> Self {
+        Self {
+            outside_parcel_m: 0.0,
+            position_mismatch_m: 30.0,
+            clock_tolerance_secs: 10 * 60,
+            time_mismatch_secs: 10 * 60,
+            // Field chiefs may work offline for a week or more before they reach a network.
+            max_upload_delay_days: 14,
+            near_duplicate_bits: 8,
+            // Faster than any vehicle on a county's roads.
+            max_travel_speed_kmh: 200.0,
         }
     }
 }
@@ -255,10 +324,40 @@ impl Config {
             return invalid("limits.push_mutations and limits.pull_changes must be at least 1");
         }
         self.validate_uploads()?;
+        self.validate_photos()?;
         match &self.storage.s3 {
             Some(s3) => s3.validate(),
             None => Ok(()),
         }
+    }
+
+    fn validate_photos(&self) -> Result<(), ConfigError> {
+        let invalid = |what: &str| Err(ConfigError::Invalid(what.to_owned()));
+        let photos = &self.photos;
+        if photos.thumbnail_px < 16 || photos.preview_px < photos.thumbnail_px {
+            return invalid(
+                "photos.thumbnail_px must be at least 16 and photos.preview_px at least as large",
+            );
+        }
+        if !(1..=100).contains(&photos.rendition_quality) {
+            return invalid("photos.rendition_quality must be in 1..=100");
+        }
+        if photos.analysis_workers == Some(0) || photos.poll_interval_ms == 0 {
+            return invalid(
+                "photos.analysis_workers and photos.poll_interval_ms must be at least 1",
+            );
+        }
+        let checks = &photos.checks;
+        let distances = [checks.outside_parcel_m, checks.position_mismatch_m];
+        if distances.iter().any(|d| !(d.is_finite() && *d >= 0.0))
+            || !(checks.max_travel_speed_kmh.is_finite() && checks.max_travel_speed_kmh > 0.0)
+        {
+            return invalid("photos.checks distances must be non-negative and the speed positive");
+        }
+        if checks.near_duplicate_bits > 64 {
+            return invalid("photos.checks.near_duplicate_bits must be at most 64");
+        }
+        Ok(())
     }
 
     fn validate_uploads(&self) -> Result<(), ConfigError> {

@@ -16,6 +16,7 @@ pub mod error;
 pub mod evidence;
 pub mod http;
 pub mod parcels;
+pub mod photos;
 pub mod regions;
 pub mod review;
 pub mod server;

@@ -8,6 +8,7 @@ use anyhow::Context;
 use crate::config::Config;
 use crate::db::{Database, DatabaseUrl};
 use crate::http::{self, OpenApiJson};
+use crate::photos;
 use crate::state::AppState;
 
 /// Creates the data folder, connects, migrates and loads the keys.
@@ -40,6 +41,7 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
 pub fn run(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::dev::Server> {
     let workers = state.config.workers;
     let openapi = OpenApiJson(serde_json::to_string(&http::openapi_document())?);
+    actix_web::rt::spawn(photos::worker::run(state.clone()));
     let state = web::Data::new(state);
     let openapi = web::Data::new(openapi);
     let mut server = HttpServer::new(move || http::build_app(state.clone(), openapi.clone()))

@@ -7,9 +7,9 @@ use crate::auth::KeyRing;
 use crate::blobs::BlobStore;
 use crate::config::Config;
 use crate::db::{Database, DbConn};
-use crate::evidence;
 use crate::http::metrics::Metrics;
 use crate::parcels::index::SharedParcelIndex;
+use crate::photos;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -24,6 +24,9 @@ pub struct AppState {
     /// for it move on together with its arrival. Storage knows nothing of records: the
     /// evidence feature provides this.
     pub on_file_stored: FileStored,
+    /// Wakes this instance's photo worker after a commit that queued photo work (a photo
+    /// record, a new file); other instances find the work when they next look.
+    pub photo_work: Arc<tokio::sync::Notify>,
 }
 
 /// See [`AppState::on_file_stored`]; the argument is the file's `sha256:<hex>`.
@@ -43,7 +46,8 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             parcels: Arc::new(parcels),
             blobs: Arc::new(blobs),
-            on_file_stored: evidence::files::file_stored,
+            on_file_stored: photos::file_stored,
+            photo_work: Arc::new(tokio::sync::Notify::new()),
         })
     }
 }

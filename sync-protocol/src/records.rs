@@ -16,13 +16,40 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Position {
-    /// Degrees east, WGS-84 (or CGCS2000, the same to within centimetres; never GCJ-02).
+    /// Degrees east, in the coordinate system `crs`.
     pub lon: f64,
     /// Degrees north.
     pub lat: f64,
     /// The receiver's horizontal accuracy estimate, in metres.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accuracy_m: Option<f64>,
+    /// The coordinate system the device gave the position in (WGS-84 unless said otherwise).
+    #[serde(default, skip_serializing_if = "PositionCrs::is_wgs84")]
+    pub crs: PositionCrs,
+    /// The operating system marked the fix as coming from a mock-location provider.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mock_location: bool,
+}
+
+/// The coordinate systems a phone reports positions in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum PositionCrs {
+    /// What GNSS receivers and EXIF give.
+    #[default]
+    Wgs84,
+    /// China's datum: the same as WGS-84 to within centimetres.
+    Cgcs2000,
+    /// The shifted system of Chinese map SDKs (hundreds of metres off): the server converts
+    /// it to WGS-84 before any check.
+    Gcj02,
+}
+
+impl PositionCrs {
+    pub fn is_wgs84(&self) -> bool {
+        *self == PositionCrs::Wgs84
+    }
 }
 
 /// A field visit (巡查): someone stood at the parcel and looked.
@@ -61,6 +88,9 @@ pub struct Photo {
     /// Compass heading of the camera, degrees clockwise from north.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heading_deg: Option<f64>,
+    /// Tilt of the camera: 0 level, positive up, negative down, in degrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pitch_deg: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supersedes: Option<Uuid>,
 }

@@ -56,6 +56,11 @@ fn photo(p: &Photo) -> Result<(), Invalid> {
     {
         return Err("heading_deg must be in [0, 360)".into());
     }
+    if let Some(pitch) = p.pitch_deg
+        && !(-90.0..=90.0).contains(&pitch)
+    {
+        return Err("pitch_deg must be in [-90, 90]".into());
+    }
     Ok(())
 }
 

@@ -223,6 +223,19 @@ async fn every_role_against_every_endpoint() {
             None,
             [401, 200, 200, 200, 200],
         ),
+        // Photos: every role sees those of its region (tests/photos/access.rs has a photo).
+        endpoint(
+            Method::GET,
+            &format!("/api/v1/parcels/{parcel}/photos"),
+            None,
+            [401, 200, 200, 200, 200],
+        ),
+        endpoint(
+            Method::GET,
+            &format!("/api/v1/photos/{}", uuid::Uuid::now_v7()),
+            None,
+            [401, 404, 404, 404, 404],
+        ),
         endpoint(
             Method::GET,
             "/api/v1/sync/info",

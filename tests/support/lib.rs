@@ -8,7 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod db;
+pub mod exif;
 pub mod fixtures;
+pub mod large_photos;
 pub mod parcels;
 pub mod photos;
 pub mod shapefile;

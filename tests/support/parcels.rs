@@ -74,17 +74,29 @@ pub fn outflow_list(rows: Vec<Row>) -> Layer {
 
 /// A campaign in the fixture county with outflow cases due on 2023-08-25; returns its id.
 pub async fn create_campaign(app: &TestApp, name: &str) -> String {
+    let rectification = (date(2023, 7, 29), date(2023, 8, 20));
+    create_campaign_in(app, name, rectification, date(2023, 8, 25)).await
+}
+
+/// A campaign in the fixture county whose rectification phase runs from `phase.0` to
+/// `phase.1` and whose outflow cases are due on `due_on`; returns its id.
+pub async fn create_campaign_in(
+    app: &TestApp,
+    name: &str,
+    phase: (chrono::NaiveDate, chrono::NaiveDate),
+    due_on: chrono::NaiveDate,
+) -> String {
     let spec = CampaignSpec {
         name: name.to_owned(),
         county_code: COUNTY.to_owned(),
         phases: vec![Phase {
             kind: PhaseKind::Rectification,
-            starts_on: date(2023, 7, 29),
-            ends_on: date(2023, 8, 20),
+            starts_on: phase.0,
+            ends_on: phase.1,
         }],
         deadlines: vec![Deadline {
             source_list: SourceList::FarmlandOutflow,
-            due_on: date(2023, 8, 25),
+            due_on,
         }],
         targets: Vec::new(),
         field_mapping: None,

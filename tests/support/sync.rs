@@ -10,7 +10,7 @@ use tianzhang_sync::messages::{
     Change, DeviceState, PullResponse, PushRequest, PushResponse, RegisterDevice,
 };
 use tianzhang_sync::mutation::{Mutation, MutationBody};
-use tianzhang_sync::records::{Claim, Photo, Position, Submission, Visit};
+use tianzhang_sync::records::{Claim, Photo, Position, PositionCrs, Submission, Visit};
 use uuid::Uuid;
 
 use tianzhang_server::auth::Role;
@@ -168,6 +168,8 @@ pub fn visit(parcel_id: &str) -> Visit {
             lon: 116.3,
             lat: 28.4,
             accuracy_m: Some(4.5),
+            crs: PositionCrs::Wgs84,
+            mock_location: false,
         }),
         note: "已翻耕".into(),
         supersedes: None,
@@ -185,6 +187,7 @@ pub fn photo(parcel_id: &str, visit_id: Option<Uuid>, fill: char) -> Photo {
         taken_at: field_time(),
         position: None,
         heading_deg: Some(90.0),
+        pitch_deg: None,
         supersedes: None,
     }
 }

@@ -3,7 +3,8 @@
 //! - `sha256/<hex[0..2]>/<hex>`: a verified file, byte for byte as uploaded;
 //! - `uploads/<id>/part-<offset>-<uuid>`: the bytes of one accepted chunk of an unfinished
 //!   upload (the `upload_parts` table says which parts count);
-//! - `uploads/<id>/assembled-<uuid>`: the file being assembled from its parts on completion.
+//! - `uploads/<id>/assembled-<uuid>`: the file being assembled from its parts on completion;
+//! - `renditions/<hex[0..2]>/<hex>/{thumbnail,preview}.jpg`: a file's upright renditions.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -116,6 +117,22 @@ impl BlobStore {
 
     pub fn assembly_path(upload_id: &str) -> Path {
         Self::upload_prefix(upload_id).join(format!("assembled-{}", Uuid::new_v4().simple()))
+    }
+
+    /// Where a rendition of a verified file (`thumbnail`, `preview`) is stored.
+    pub fn rendition_path(hash: &Sha256Ref, name: &str) -> Path {
+        let hex = hash.hex();
+        Path::from_iter(["renditions", &hex[..2], hex, &format!("{name}.jpg")])
+    }
+
+    /// Stores a small object whole.
+    pub async fn put(&self, path: &Path, bytes: Vec<u8>) -> object_store::Result<()> {
+        self.store.put(path, bytes.into()).await.map(drop)
+    }
+
+    /// The whole of an object (for files bounded by the upload limits).
+    pub async fn read_all(&self, path: &Path) -> object_store::Result<bytes::Bytes> {
+        self.store.get(path).await?.bytes().await
     }
 
     /// A writer that streams into a new object at `path` (visible once shut down).

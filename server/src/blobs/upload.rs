@@ -409,6 +409,8 @@ async fn complete(
     let Some(new) = completed else {
         return Err(moved_meanwhile(state, &upload.id).await);
     };
+    // A new file waits for its analysis.
+    state.photo_work.notify_one();
     if let Err(error) = state
         .blobs
         .delete_prefix(&BlobStore::upload_prefix(&upload.id))

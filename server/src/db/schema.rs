@@ -288,6 +288,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    photo_files (sha256) {
+        sha256 -> Text,
+        state -> Text,
+        attempts -> BigInt,
+        claimed_until -> Nullable<Timestamp>,
+        exif -> Nullable<Text>,
+        exif_error -> Nullable<Text>,
+        perceptual_hash -> Nullable<BigInt>,
+        thumbnail_width -> Nullable<BigInt>,
+        thumbnail_height -> Nullable<BigInt>,
+        preview_width -> Nullable<BigInt>,
+        preview_height -> Nullable<BigInt>,
+        error -> Nullable<Text>,
+        queued_at -> Timestamp,
+        analysed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    photo_checks (photo_id) {
+        photo_id -> Text,
+        state -> Text,
+        version -> BigInt,
+        claimed_until -> Nullable<Timestamp>,
+        device_id -> Nullable<Text>,
+        taken_at -> Nullable<Timestamp>,
+        lon -> Nullable<Double>,
+        lat -> Nullable<Double>,
+        accuracy_m -> Nullable<Double>,
+        report -> Nullable<Text>,
+        file_checked -> Bool,
+        queued_at -> Timestamp,
+        checked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> regions (region_code));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(campaigns -> regions (county_code));
@@ -304,6 +341,8 @@ diesel::joinable!(attribute_conflicts -> parcels (parcel_id));
 diesel::joinable!(blobs -> users (uploaded_by));
 diesel::joinable!(uploads -> users (user_id));
 diesel::joinable!(upload_parts -> uploads (upload_id));
+diesel::joinable!(photo_files -> blobs (sha256));
+diesel::joinable!(photo_checks -> field_records (photo_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
@@ -327,4 +366,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     blobs,
     uploads,
     upload_parts,
+    photo_files,
+    photo_checks,
 );

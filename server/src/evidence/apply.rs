@@ -263,6 +263,9 @@ fn create_observation(
     );
     row.sha256 = observation.sha256.map(str::to_owned);
     store(conn, sequence, author, &row, &parcel)?;
+    if row.kind == "photo" {
+        records::queue_photo_checks(conn, &row.id)?;
+    }
     Ok(Applied::default())
 }
 

@@ -11,7 +11,7 @@ use tianzhang_sync::records::SubmissionStatus;
 use crate::blobs::repo as blobs_repo;
 use crate::changes::{self, ChangeSequence, FeedWrite};
 use crate::db::DbConn;
-use crate::db::schema::{field_records, users};
+use crate::db::schema::{field_records, photo_checks, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = field_records)]
@@ -91,6 +91,21 @@ pub fn current_submission(
         .select(FieldRecordRow::as_select())
         .get_result(conn)
         .optional()
+}
+
+/// A new photo record waits for the checks a reviewer sees; the photos feature works them out
+/// in the background.
+pub fn queue_photo_checks(conn: &mut DbConn, photo_id: &str) -> QueryResult<()> {
+    diesel::insert_into(photo_checks::table)
+        .values((
+            photo_checks::photo_id.eq(photo_id),
+            photo_checks::state.eq("pending"),
+            photo_checks::version.eq(1_i64),
+            photo_checks::file_checked.eq(false),
+            photo_checks::queued_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)
+        .map(drop)
 }
 
 pub fn insert(conn: &mut DbConn, row: &FieldRecordRow) -> QueryResult<()> {

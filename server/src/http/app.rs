@@ -9,7 +9,7 @@ use utoipa_actix_web::AppExt;
 
 use super::{errors, health, observe, openapi};
 use crate::state::AppState;
-use crate::{blobs, campaigns, evidence, parcels, regions, review, sessions, sync, users};
+use crate::{blobs, campaigns, evidence, parcels, photos, regions, review, sessions, sync, users};
 
 /// The OpenAPI document, serialised once at start-up.
 #[derive(Clone)]
@@ -36,6 +36,7 @@ fn api_v1() -> utoipa_actix_web::scope::Scope<
         .configure(sync::handlers::configure)
         .configure(review::handlers::configure)
         .configure(blobs::handlers::configure)
+        .configure(photos::handlers::configure)
         .route("/openapi.json", web::get().to(serve_openapi))
 }
 

@@ -23,6 +23,7 @@ use crate::error::{FieldError, Problem};
         (name = "users", description = "Accounts, for administrators"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "uploads", description = "Resumable photo uploads (tus 1.0) and which photos the server lacks"),
+        (name = "photos", description = "Photos with their EXIF, renditions and the checks reviewers see as flags"),
     )
 )]
 struct ApiDoc;

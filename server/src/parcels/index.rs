@@ -204,6 +204,22 @@ impl ParcelIndex {
         }
     }
 
+    /// Distance in metres from a point to one parcel (0 inside or on its boundary); `None` if
+    /// the index does not hold the parcel.
+    pub fn distance_to(&self, parcel_id: &str, lon: f64, lat: f64) -> Option<f64> {
+        let (id, envelope) = self.envelopes.get_key_value(parcel_id)?;
+        let selection = SameParcel {
+            id: Arc::clone(id),
+            envelope: *envelope,
+        };
+        let parcel = self.tree.locate_with_selection_function(selection).next()?;
+        Some(if parcel.covers(lon, lat) {
+            0.0
+        } else {
+            parcel.distance_m(lon, lat)
+        })
+    }
+
     /// Candidates come in order of their bounding box's distance in degrees; each degree is at
     /// least `cos(lat) × 110.57 km`, so once that lower bound passes the best exact distance,
     /// no later candidate can be nearer.

@@ -111,6 +111,8 @@ async fn push_mutations(
         .db
         .write(move |conn| push::push(conn, &caller, &request))
         .await?;
+    // New photo records wait for their checks.
+    state.photo_work.notify_one();
     Ok(web::Json(response))
 }
 

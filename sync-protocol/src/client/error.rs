@@ -26,6 +26,12 @@ pub enum ClientError {
     /// what the outbox still holds.
     #[error("the server expects device_seq {expected_seq}, which the outbox no longer holds")]
     SequenceGap { expected_seq: u64 },
+    /// A photo file could not be read.
+    #[error("photo file {}: {source}", path.display())]
+    File {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     /// The server answered in a way the protocol does not allow.
     #[error("protocol violation by the server: {0}")]
     Protocol(String),

@@ -1,13 +1,18 @@
 //! A fake server for the client's tests: the protocol's rules in their simplest form, in
-//! memory, with faults that a test schedules per endpoint.
+//! memory, with faults that a test schedules per endpoint. It takes photo uploads as the
+//! server's tus endpoint does (docs/uploads.md), checking no more of a JPEG than its first
+//! bytes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Utc;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::transport::{Transport, TransportError};
+use super::transport::{
+    ChunkAnswer, CreatedUpload, NewUpload, Transport, TransportError, UploadTransport,
+};
 use crate::messages::{
     Change, ChangeOp, DeviceState, Outcome, OutcomeStatus, PullResponse, PushRequest, PushResponse,
     RecordKind, RegisterDevice, RejectReason, SyncInfo,
@@ -23,6 +28,10 @@ pub enum Endpoint {
     Register,
     Push,
     Pull,
+    Missing,
+    CreateUpload,
+    UploadOffset,
+    UploadChunk,
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +44,33 @@ pub enum Fault {
     Duplicate,
     /// The server answers this instead of acting.
     Answer(TransportError),
+    /// A chunk's connection drops after this many of its bytes, which the server keeps (as
+    /// it does of a chunk sent without a checksum): its offset can end up anywhere. Other
+    /// endpoints take it as `DropRequest`.
+    Cut(usize),
+}
+
+/// An upload request that reached the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadCall {
+    /// How many hashes were asked about.
+    Missing(usize),
+    /// The declared hash.
+    Create(String),
+    Head(String),
+    Chunk {
+        url: String,
+        offset: u64,
+        len: usize,
+    },
+}
+
+/// An upload the fake server knows of; complete ones are kept, as the server keeps them.
+struct FakeUpload {
+    sha256: String,
+    length: u64,
+    bytes: Vec<u8>,
+    expired: bool,
 }
 
 #[derive(Default)]
@@ -54,6 +90,15 @@ pub struct FakeServer {
     pub pushes: Vec<PushRequest>,
     /// Faults to apply to the next calls of an endpoint, first come first served.
     pub faults: Vec<(Endpoint, Fault)>,
+    /// Stored photo files by hash.
+    pub files: HashMap<String, Vec<u8>>,
+    uploads: HashMap<String, FakeUpload>,
+    /// The largest file accepted (`uploads.max_bytes`).
+    pub max_file_bytes: u64,
+    /// Hashes per `missing` request accepted (`uploads.missing_hashes`).
+    pub missing_limit: usize,
+    /// Every upload request that reached the server.
+    pub upload_calls: Vec<UploadCall>,
 }
 
 impl FakeServer {
@@ -61,8 +106,38 @@ impl FakeServer {
         FakeServer {
             max_push: 100,
             page_size: 100,
+            max_file_bytes: 1 << 20,
+            missing_limit: 1000,
             ..FakeServer::default()
         }
+    }
+
+    /// Every upload is lost (the server's database was restored, say): their URLs answer 404.
+    pub fn forget_uploads(&mut self) {
+        self.uploads.clear();
+    }
+
+    /// Every upload has expired: its URL answers 410 once, then 404.
+    pub fn expire_uploads(&mut self) {
+        for upload in self.uploads.values_mut() {
+            upload.expired = true;
+        }
+    }
+
+    /// The server's offset of an upload.
+    pub fn upload_offset_of(&self, url: &str) -> Option<u64> {
+        self.uploads.get(url).map(|u| u.bytes.len() as u64)
+    }
+
+    /// The chunks sent, as (offset, length).
+    pub fn chunks(&self) -> Vec<(u64, usize)> {
+        self.upload_calls
+            .iter()
+            .filter_map(|call| match call {
+                UploadCall::Chunk { offset, len, .. } => Some((*offset, *len)),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn fault(&mut self, endpoint: Endpoint, fault: Fault) {
@@ -104,19 +179,32 @@ impl FakeServer {
         self.records.insert((kind, id.to_owned()), change);
     }
 
+    fn take_fault(&mut self, endpoint: Endpoint) -> Option<Fault> {
+        self.faults
+            .iter()
+            .position(|(e, _)| *e == endpoint)
+            .map(|i| self.faults.remove(i).1)
+    }
+
     fn call<R>(
         &mut self,
         endpoint: Endpoint,
+        act: impl FnMut(&mut FakeServer) -> Result<R, TransportError>,
+    ) -> Result<R, TransportError> {
+        let fault = self.take_fault(endpoint);
+        self.act_with(fault, act)
+    }
+
+    fn act_with<R>(
+        &mut self,
+        fault: Option<Fault>,
         mut act: impl FnMut(&mut FakeServer) -> Result<R, TransportError>,
     ) -> Result<R, TransportError> {
-        let fault = self
-            .faults
-            .iter()
-            .position(|(e, _)| *e == endpoint)
-            .map(|i| self.faults.remove(i).1);
         match fault {
             None => act(self),
-            Some(Fault::DropRequest) => Err(TransportError::Network("request lost".into())),
+            Some(Fault::DropRequest | Fault::Cut(_)) => {
+                Err(TransportError::Network("request lost".into()))
+            }
             Some(Fault::DropResponse) => {
                 let _ = act(self);
                 Err(TransportError::Network("response lost".into()))
@@ -127,6 +215,93 @@ impl FakeServer {
             }
             Some(Fault::Answer(error)) => Err(error),
         }
+    }
+
+    /// The upload at `url`; an expired one is removed.
+    fn upload(&mut self, url: &str) -> Result<&mut FakeUpload, TransportError> {
+        if self.uploads.get(url).is_some_and(|u| u.expired) {
+            self.uploads.remove(url);
+            return Err(problem(410, "upload_expired"));
+        }
+        self.uploads
+            .get_mut(url)
+            .ok_or_else(|| problem(404, "not_found"))
+    }
+
+    fn create(&mut self, upload: &NewUpload<'_>) -> Result<CreatedUpload, TransportError> {
+        self.upload_calls
+            .push(UploadCall::Create(upload.sha256.to_owned()));
+        if upload.length > self.max_file_bytes {
+            return Err(problem(413, "upload_too_large"));
+        }
+        if upload.filetype != "image/jpeg" {
+            return Err(problem(415, "unsupported_media_type"));
+        }
+        let url = format!("https://fake.example/api/v1/uploads/{}", Uuid::new_v4());
+        let bytes = match self.files.get(upload.sha256) {
+            Some(file) if file.len() as u64 == upload.length => file.clone(),
+            Some(_) => return Err(problem(422, "hash_mismatch")),
+            None => Vec::new(),
+        };
+        let offset = bytes.len() as u64;
+        self.uploads.insert(
+            url.clone(),
+            FakeUpload {
+                sha256: upload.sha256.to_owned(),
+                length: upload.length,
+                bytes,
+                expired: false,
+            },
+        );
+        Ok(CreatedUpload { url, offset })
+    }
+
+    fn chunk(
+        &mut self,
+        url: &str,
+        offset: u64,
+        chunk: &[u8],
+        sha256: &[u8; 32],
+    ) -> Result<ChunkAnswer, TransportError> {
+        let upload = self.upload(url)?;
+        let at = upload.bytes.len() as u64;
+        if offset != at {
+            return Ok(ChunkAnswer::OffsetMismatch { offset: at });
+        }
+        if Sha256::digest(chunk)[..] != sha256[..] {
+            return Err(problem(460, "checksum_mismatch"));
+        }
+        if offset + chunk.len() as u64 > upload.length {
+            return Err(problem(413, "upload_too_large"));
+        }
+        self.append(url, chunk)
+            .map(|offset| ChunkAnswer::Accepted { offset })
+    }
+
+    /// Appends bytes that arrived; a refused file is discarded whole, as on the server.
+    fn append(&mut self, url: &str, bytes: &[u8]) -> Result<u64, TransportError> {
+        let upload = self.upload(url)?;
+        upload.bytes.extend_from_slice(bytes);
+        let head = &upload.bytes[..upload.bytes.len().min(3)];
+        let refusal = if !b"\xFF\xD8\xFF".starts_with(head) {
+            Some(problem(415, "unsupported_media_type"))
+        } else if upload.bytes.len() as u64 == upload.length
+            && hash_ref(&upload.bytes) != upload.sha256
+        {
+            Some(problem(422, "hash_mismatch"))
+        } else {
+            None
+        };
+        if let Some(refusal) = refusal {
+            self.uploads.remove(url);
+            return Err(refusal);
+        }
+        let offset = upload.bytes.len() as u64;
+        if offset == upload.length {
+            let file = (upload.sha256.clone(), upload.bytes.clone());
+            self.files.insert(file.0, file.1);
+        }
+        Ok(offset)
     }
 
     fn apply_push(&mut self, req: &PushRequest) -> Result<PushResponse, TransportError> {
@@ -258,6 +433,15 @@ fn outcome(mutation: &Mutation, status: OutcomeStatus, reason: Option<RejectReas
     }
 }
 
+/// `sha256:<hex>` of some bytes.
+pub fn hash_ref(bytes: &[u8]) -> String {
+    let hex: String = Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex}")
+}
+
 pub fn problem(status: u16, code: &str) -> TransportError {
     TransportError::Problem {
         status,
@@ -300,6 +484,66 @@ impl Transport for FakeServer {
     ) -> Result<PullResponse, TransportError> {
         self.call(Endpoint::Pull, |server| {
             server.page(cursor, limit, device_id)
+        })
+    }
+}
+
+impl UploadTransport for FakeServer {
+    fn missing(&mut self, hashes: &[String]) -> Result<Vec<String>, TransportError> {
+        self.call(Endpoint::Missing, |server| {
+            server.upload_calls.push(UploadCall::Missing(hashes.len()));
+            if hashes.len() > server.missing_limit {
+                return Err(problem(422, "validation_failed"));
+            }
+            let mut seen = HashSet::new();
+            Ok(hashes
+                .iter()
+                .filter(|h| !server.files.contains_key(*h) && seen.insert(*h))
+                .cloned()
+                .collect())
+        })
+    }
+
+    fn create_upload(&mut self, upload: &NewUpload<'_>) -> Result<CreatedUpload, TransportError> {
+        self.call(Endpoint::CreateUpload, |server| server.create(upload))
+    }
+
+    fn upload_offset(&mut self, url: &str) -> Result<u64, TransportError> {
+        self.call(Endpoint::UploadOffset, |server| {
+            server.upload_calls.push(UploadCall::Head(url.to_owned()));
+            Ok(server.upload(url)?.bytes.len() as u64)
+        })
+    }
+
+    fn upload_chunk(
+        &mut self,
+        url: &str,
+        offset: u64,
+        chunk: &[u8],
+        sha256: &[u8; 32],
+    ) -> Result<ChunkAnswer, TransportError> {
+        let fault = self.take_fault(Endpoint::UploadChunk);
+        let log = |server: &mut FakeServer| {
+            server.upload_calls.push(UploadCall::Chunk {
+                url: url.to_owned(),
+                offset,
+                len: chunk.len(),
+            });
+        };
+        if let Some(Fault::Cut(arrived)) = fault {
+            log(self);
+            let arrived = &chunk[..arrived.min(chunk.len())];
+            if self
+                .upload(url)
+                .is_ok_and(|u| u.bytes.len() as u64 == offset)
+            {
+                let _ = self.append(url, arrived);
+            }
+            return Err(TransportError::Network("connection lost".into()));
+        }
+        self.act_with(fault, |server| {
+            log(server);
+            server.chunk(url, offset, chunk, sha256)
         })
     }
 }

@@ -8,6 +8,11 @@
 //! crash): every step is a local transaction and every request is safe to repeat, so the app
 //! just calls `sync` again later.
 //!
+//! Photo files travel apart from the records that name them (see `upload.rs`): the app adds
+//! each file with [`Client::add_photo_file`], which gives the hash for its photo record, and
+//! [`Client::upload_photos`] sends the files the server lacks, over tus, resuming where the
+//! server's copy ends.
+//!
 //! Sequence numbers: a mutation gets its `device_seq` when it is recorded, from a counter in
 //! the store, also before any device is registered. Starting a registration (the first one, or
 //! a new one when the server lost the device or its numbering no longer fits the outbox)
@@ -19,11 +24,14 @@ mod error;
 mod http;
 mod store;
 mod transport;
+mod upload;
 
 #[cfg(test)]
 mod fake;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod upload_tests;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -35,7 +43,10 @@ use uuid::Uuid;
 pub use error::ClientError;
 #[cfg(feature = "http")]
 pub use http::HttpTransport;
-pub use transport::{Transport, TransportError};
+pub use transport::{
+    ChunkAnswer, CreatedUpload, NewUpload, Transport, TransportError, UploadTransport,
+};
+pub use upload::{FailedPhoto, PhotoFile, PhotoFileState, UploadOptions, UploadReport};
 
 use crate::messages::{
     DeviceState, Outcome, OutcomeStatus, PushRequest, RecordKind, RegisterDevice, RejectReason,

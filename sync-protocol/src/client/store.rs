@@ -1,6 +1,6 @@
 //! The client's local SQLite store: the registration and pull position (`meta`), the mutations
-//! not yet acknowledged (`outbox`), what became of the acknowledged ones (`outcomes`) and the
-//! records pulled from the server (`synced`).
+//! not yet acknowledged (`outbox`), what became of the acknowledged ones (`outcomes`), the
+//! records pulled from the server (`synced`) and the photo files to upload (`photo_files`).
 //!
 //! Every change the protocol treats as one step is one transaction: recording a mutation,
 //! starting a registration (new id and renumbered outbox), the acknowledgements of one push
@@ -17,14 +17,17 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::error::ClientError;
+use super::upload::{PhotoFile, PhotoFileState};
 use crate::messages::{ChangeOp, Outcome, OutcomeStatus, PullResponse, RecordKind};
 use crate::mutation::Mutation;
 
-/// `PRAGMA user_version` of the schema below. A later schema gets a higher number and a
-/// migration from each earlier one.
-const SCHEMA_VERSION: i64 = 1;
+/// The schema's migrations, in order: `PRAGMA user_version` counts those applied, and a store
+/// opened by this build gets the ones it lacks, all in one transaction. A later schema appends
+/// a migration; none is ever edited.
+const MIGRATIONS: [&str; 2] = [SCHEMA_V1, PHOTO_FILES];
 
-const SCHEMA: &str = "
+/// Version 1: the sync state.
+pub(super) const SCHEMA_V1: &str = "
 CREATE TABLE meta (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     -- The current registration's device id, generated on the device; NULL before the first.
@@ -75,6 +78,26 @@ CREATE TABLE synced (
 ) WITHOUT ROWID;
 ";
 
+/// Version 2: the photo files to upload (tus, docs/uploads.md).
+const PHOTO_FILES: &str = "
+-- Files of photos taken on the device, in the order added (position). state is 'pending'
+-- until the server holds the file, then 'uploaded'; 'failed' when the server refused it for
+-- its content (failure_code is the problem code, or the client's own file_missing or
+-- file_changed), which is not retried.
+CREATE TABLE photo_files (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    sha256 TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    -- The tus upload's URL once created: a restart resumes the same upload.
+    upload_url TEXT,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'uploaded', 'failed')),
+    failure_code TEXT,
+    failure_detail TEXT
+);
+CREATE INDEX photo_files_pending ON photo_files (state, position);
+";
+
 /// The columns a [`Mutation`] is read from, in `outbox` and `outcomes` alike.
 const MUTATION_COLUMNS: &str = "mutation_id, device_seq, kind, client_time, record";
 
@@ -102,16 +125,16 @@ impl Store {
     }
 
     fn init(mut conn: Connection) -> Result<Store, ClientError> {
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-        match version {
-            0 => {
-                let tx = conn.transaction()?;
-                tx.execute_batch(SCHEMA)?;
-                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-                tx.commit()?;
+        if schema_version(&conn)? != MIGRATIONS.len() {
+            // Immediate, and the version read again: of two processes opening an old store at
+            // once, one migrates it.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let applied = schema_version(&tx)?;
+            for migration in &MIGRATIONS[applied..] {
+                tx.execute_batch(migration)?;
             }
-            SCHEMA_VERSION => {}
-            other => return Err(ClientError::StoreVersion(other)),
+            tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
+            tx.commit()?;
         }
         Ok(Store { conn })
     }
@@ -346,6 +369,82 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
+    /// Adds a photo file as pending, or gives one already known its new path; one that failed
+    /// is pending again (the app asked to try once more).
+    pub fn add_photo_file(&self, sha256: &str, path: &str, size: u64) -> Result<(), ClientError> {
+        self.conn.execute(
+            "INSERT INTO photo_files (sha256, path, size) VALUES (?1, ?2, ?3)
+             ON CONFLICT (sha256) DO UPDATE SET path = excluded.path, size = excluded.size,
+                 state = CASE state WHEN 'failed' THEN 'pending' ELSE state END,
+                 failure_code = NULL, failure_detail = NULL",
+            params![sha256, path, to_i64(size)?],
+        )?;
+        Ok(())
+    }
+
+    /// The photo files in the order they were added; only the pending ones with
+    /// `pending_only`.
+    pub fn photo_files(&self, pending_only: bool) -> Result<Vec<PhotoFile>, ClientError> {
+        self.query(
+            "SELECT sha256, path, size, upload_url, state, failure_code, failure_detail
+             FROM photo_files WHERE state = 'pending' OR NOT ?1 ORDER BY position",
+            [pending_only],
+            |row| {
+                let state = match row.get::<_, String>(4)?.as_str() {
+                    "pending" => PhotoFileState::Pending,
+                    "uploaded" => PhotoFileState::Uploaded,
+                    _ => PhotoFileState::Failed {
+                        code: row.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                        detail: row.get::<_, Option<String>>(6)?.unwrap_or_default(),
+                    },
+                };
+                Ok(PhotoFile {
+                    sha256: row.get(0)?,
+                    path: row.get::<_, String>(1)?.into(),
+                    size: get_u64(row, 2)?,
+                    upload_url: row.get(3)?,
+                    state,
+                })
+            },
+        )
+    }
+
+    /// Remembers (or forgets, with `None`) the tus upload of a file.
+    pub fn set_upload_url(&self, sha256: &str, url: Option<&str>) -> Result<(), ClientError> {
+        self.conn.execute(
+            "UPDATE photo_files SET upload_url = ?2 WHERE sha256 = ?1",
+            params![sha256, url],
+        )?;
+        Ok(())
+    }
+
+    /// The server holds these files.
+    pub fn mark_uploaded<'a>(
+        &mut self,
+        hashes: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), ClientError> {
+        let tx = self.write()?;
+        for sha256 in hashes {
+            tx.execute(
+                "UPDATE photo_files SET state = 'uploaded', upload_url = NULL WHERE sha256 = ?1",
+                [sha256],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The file will never be accepted as it is: it is not tried again.
+    pub fn mark_failed(&self, sha256: &str, code: &str, detail: &str) -> Result<(), ClientError> {
+        self.conn.execute(
+            "UPDATE photo_files SET state = 'failed', upload_url = NULL, failure_code = ?2,
+                 failure_detail = ?3
+             WHERE sha256 = ?1",
+            params![sha256, code, detail],
+        )?;
+        Ok(())
+    }
+
     /// A write transaction that takes the write lock at once, so that it never fails half way
     /// for want of it.
     fn write(&mut self) -> rusqlite::Result<Transaction<'_>> {
@@ -363,6 +462,15 @@ impl Store {
         let rows = statement.query_map(params, read)?;
         Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
     }
+}
+
+/// How many of the [`MIGRATIONS`] the store has had; a store of a newer build is refused.
+fn schema_version(conn: &Connection) -> Result<usize, ClientError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    usize::try_from(version)
+        .ok()
+        .filter(|applied| *applied <= MIGRATIONS.len())
+        .ok_or(ClientError::StoreVersion(version))
 }
 
 /// Moves one mutation from the outbox to the outcomes, if it is still pending under the

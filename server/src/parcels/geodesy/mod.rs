@@ -11,6 +11,7 @@ mod ellipsoid;
 mod epsg;
 mod error;
 mod gauss_kruger;
+pub mod gcj02;
 mod geojson;
 mod transverse_mercator;
 mod wkt;

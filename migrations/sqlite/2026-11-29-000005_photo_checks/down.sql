@@ -1,0 +1,2 @@
+DROP TABLE photo_checks;
+DROP TABLE photo_files;
