@@ -347,9 +347,14 @@ async fn complete(
         return Err(moved_meanwhile(state, &upload.id).await);
     }
 
+    // A file that arrived in one part (a phone's creation-with-upload) is checked where it
+    // lies and then moved into place: no second copy is written.
+    let single_part = match parts.as_slice() {
+        [only] => Some(Path::from(only.object_key.as_str())),
+        _ => None,
+    };
     let assembled = BlobStore::assembly_path(&upload.id);
-    let mut writer = already_stored
-        .is_none()
+    let mut writer = (already_stored.is_none() && single_part.is_none())
         .then(|| state.blobs.writer(assembled.clone()));
     let (actual, jpeg) = match assemble(&state.blobs, &parts, writer.as_mut()).await {
         Ok(verdict) => verdict,
@@ -379,6 +384,8 @@ async fn complete(
             }));
         }
         state.blobs.store_blob(&assembled, &declared).await?;
+    } else if let (None, Some(part)) = (&already_stored, &single_part) {
+        state.blobs.store_blob(part, &declared).await?;
     }
 
     let now = Utc::now().naive_utc();

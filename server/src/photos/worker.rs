@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use futures_util::StreamExt;
+use tokio::sync::Semaphore;
 
 use super::analysis;
 use super::checks::{self, CheckReport};
@@ -30,30 +30,29 @@ enum WorkError {
     Index(#[from] IndexError),
 }
 
-/// Runs until the runtime it was spawned on stops.
+/// Runs until the runtime it was spawned on stops. Files are analysed in tasks of their own,
+/// `photos.analysis_workers` at a time, so that a slow file never holds up the others or the
+/// checks; a finished analysis wakes the loop to claim the next file.
 pub async fn run(state: AppState) {
     let idle = Duration::from_millis(state.config.photos.poll_interval_ms);
+    let slots = Arc::new(Semaphore::new(analysis_workers(&state)));
     loop {
-        match round(&state).await {
-            Ok(0) => {
+        let taken = start_analyses(&state, &slots).await;
+        let checked = compute_checks(&state).await;
+        match (taken, checked) {
+            (Ok(0), Ok(0)) => {
                 tokio::select! {
                     () = state.photo_work.notified() => {}
                     () = tokio::time::sleep(idle) => {}
                 }
             }
-            Ok(_) => {}
-            Err(error) => {
+            (Ok(_), Ok(_)) => {}
+            (Err(error), _) | (_, Err(error)) => {
                 tracing::warn!(%error, "photo work failed; retrying");
                 tokio::time::sleep(BACKOFF).await;
             }
         }
     }
-}
-
-/// One round: the pending files first (their checks depend on them), then the pending checks.
-/// Returns how many items it took.
-async fn round(state: &AppState) -> Result<usize, WorkError> {
-    Ok(analyse_files(state).await? + compute_checks(state).await?)
 }
 
 fn analysis_workers(state: &AppState) -> usize {
@@ -62,21 +61,31 @@ fn analysis_workers(state: &AppState) -> usize {
     })
 }
 
-async fn analyse_files(state: &AppState) -> Result<usize, WorkError> {
-    let workers = analysis_workers(state);
-    let limit = i64::try_from(workers * 2).unwrap_or(i64::MAX);
+/// Claims as many pending files as there are free analysis slots and starts their analyses.
+async fn start_analyses(state: &AppState, slots: &Arc<Semaphore>) -> Result<usize, WorkError> {
+    let free = slots.available_permits();
+    if free == 0 {
+        return Ok(0);
+    }
+    let limit = i64::try_from(free).unwrap_or(i64::MAX);
     let claimed = state
         .db
         .write(move |conn| repo::claim_files(conn, limit).map_err(DbError::from))
         .await?;
     let count = claimed.len();
-    futures_util::stream::iter(claimed)
-        .for_each_concurrent(workers, |(sha256, attempt)| async move {
-            if let Err(error) = analysis::analyse(state, sha256.clone(), attempt).await {
+    for (sha256, attempt) in claimed {
+        let Ok(slot) = Arc::clone(slots).try_acquire_owned() else {
+            break;
+        };
+        let state = state.clone();
+        actix_web::rt::spawn(async move {
+            if let Err(error) = analysis::analyse(&state, sha256.clone(), attempt).await {
                 tracing::warn!(%sha256, attempt, %error, "photo analysis failed; will retry");
             }
-        })
-        .await;
+            drop(slot);
+            state.photo_work.notify_one();
+        });
+    }
     Ok(count)
 }
 
