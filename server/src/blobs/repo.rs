@@ -93,6 +93,14 @@ pub fn find_blob(conn: &mut DbConn, hash: &str) -> QueryResult<Option<BlobRow>> 
         .optional()
 }
 
+/// The records of these stored files (the ones the server holds).
+pub fn find_blobs(conn: &mut DbConn, hashes: &[String]) -> QueryResult<Vec<BlobRow>> {
+    blobs::table
+        .filter(blobs::sha256.eq_any(hashes))
+        .select(BlobRow::as_select())
+        .load(conn)
+}
+
 pub fn insert_upload(conn: &mut DbConn, row: &UploadRow) -> QueryResult<()> {
     diesel::insert_into(uploads::table)
         .values(row)

@@ -131,6 +131,14 @@ pub fn find_file(conn: &mut DbConn, sha256: &str) -> QueryResult<Option<FileRow>
         .optional()
 }
 
+/// The rows of these files.
+pub fn find_files(conn: &mut DbConn, hashes: &[String]) -> QueryResult<Vec<FileRow>> {
+    photo_files::table
+        .filter(photo_files::sha256.eq_any(hashes))
+        .select(FileRow::as_select())
+        .load(conn)
+}
+
 /// Every analysed file's perceptual hash (for the near-duplicate scan).
 pub fn perceptual_hashes(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
     photo_files::table

@@ -137,14 +137,9 @@ async fn compute_one(
             repo::finish_check(conn, &check, &result)?;
             let mut affected = Vec::new();
             if check.first_time {
-                // A photo placed between two others changes what their travel checks see.
-                let neighbours = repo::timeline_neighbours(
-                    conn,
-                    &context.device_id,
-                    facts.taken_at.with_timezone(&Utc).naive_utc(),
-                    &photo_id,
-                )?;
-                affected.extend(neighbours.into_iter().map(|n| n.photo_id));
+                // A photo placed between two others changes what their travel checks see;
+                // the facts already name those neighbours.
+                affected.extend(facts.travel.iter().map(|leg| leg.other_photo_id.clone()));
             }
             if report.file_checked && !check.file_checked_before {
                 // The photos this one repeats learn of it too.
